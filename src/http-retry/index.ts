@@ -1,0 +1,46 @@
+/**
+ * Bounded retries with exponential backoff and full jitter, shared by the token endpoint and the
+ * Management API client. Pure policy: the caller decides what is retryable and passes `sleep`.
+ */
+
+/** Retry policy. Defaults: 3 retries (4 attempts), 200 ms base, 5 s cap. */
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** Delay before the first retry, doubled each time (before jitter). */
+  baseDelayMs: number;
+  /** Upper bound of any single delay, including a server's `Retry-After`. */
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+/** Sleeps `ms` milliseconds; injected so tests need no fake timers. */
+export type Sleep = (ms: number) => Promise<void>;
+
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The delay before retry number `attempt` (1-based): full jitter over `base * 2^(attempt-1)`, capped.
+ * `random` is injectable for deterministic tests.
+ */
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * Parses an HTTP `Retry-After` value (delta-seconds or an HTTP date) into milliseconds from `nowMs`.
+ * Returns undefined when absent or unparseable.
+ */
+export function parseRetryAfterMs(value: string | null, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}

@@ -1,0 +1,10 @@
+export { type TokenCheck, TokenCheckError, TokenEndpointError } from './errors';
+export {
+  createTokenCache,
+  KV_MIN_TTL_SECONDS,
+  TOKEN_KEY_PREFIX,
+  type TokenCache,
+  type TokenCacheOptions,
+  type TokenCacheStats,
+} from './token-cache';
+export { createTokenVerifier, type TokenVerdict } from './verify-token';

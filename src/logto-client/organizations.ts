@@ -1,0 +1,58 @@
+import { paginate } from './paginate';
+import type { Requester } from './request';
+import type { CreateOrganizationInput, JitEmailDomain, Organization } from './types';
+
+const path = (organizationId: string) => `/organizations/${encodeURIComponent(organizationId)}`;
+
+/** Organization routes of the Management API. */
+export function createOrganizationsApi(request: Requester) {
+  return {
+    /**
+     * `POST /api/organizations`. Names are not unique in Logto and this call is not retried after an unknown
+     * outcome: callers that must not create twice record the new ID (e.g. in the user's customData) and check it.
+     */
+    create: async (input: CreateOrganizationInput) =>
+      (await request<Organization>('POST', '/organizations', { body: input })).data,
+    /** `GET /api/organizations/:id`. */
+    get: async (organizationId: string) => (await request<Organization>('GET', path(organizationId))).data,
+    /** `GET /api/organizations` over every page; `q` matches `%q%` on id and name. */
+    list: (filter: { q?: string } = {}) =>
+      paginate<Organization>(request, '/organizations', new URLSearchParams(filter.q ? { q: filter.q } : {})),
+    /** `POST /api/organizations/:id/users`: existing members are skipped, so this is an "ensure". */
+    addUsers: async (organizationId: string, userIds: string[]) => {
+      await request('POST', `${path(organizationId)}/users`, { body: { userIds }, idempotent: true });
+    },
+    /**
+     * `POST /api/organizations/:id/users/:userId/roles` by IDs and/or names; idempotent. The user must be a member
+     * (422 `organization.require_membership`); unknown names → 422 `organization.role_names_not_found`.
+     */
+    assignUserRoles: async (
+      organizationId: string,
+      userId: string,
+      roles: { organizationRoleIds?: string[]; organizationRoleNames?: string[] },
+    ) => {
+      await request('POST', `${path(organizationId)}/users/${encodeURIComponent(userId)}/roles`, {
+        body: roles,
+        idempotent: true,
+      });
+    },
+    /** JIT provisioning by verified email domain (Logto applies it to new interactive sign-ups only). */
+    jitEmailDomains: {
+      list: (organizationId: string) =>
+        paginate<JitEmailDomain>(request, `${path(organizationId)}/jit/email-domains`),
+      /** 422 when the domain is already listed. */
+      add: async (organizationId: string, emailDomain: string) =>
+        (
+          await request<JitEmailDomain>('POST', `${path(organizationId)}/jit/email-domains`, {
+            body: { emailDomain },
+          })
+        ).data,
+      remove: async (organizationId: string, emailDomain: string) => {
+        await request(
+          'DELETE',
+          `${path(organizationId)}/jit/email-domains/${encodeURIComponent(emailDomain)}`,
+        );
+      },
+    },
+  };
+}
