@@ -9,7 +9,9 @@ import { logtoError } from './http';
  */
 export interface FaultRule {
   target: string;
-  status?: 429 | 500 | 502 | 503 | 504;
+  status?: 401 | 403 | 429 | 500 | 502 | 503 | 504;
+  /** Logto error `code` in the body; defaults by status. */
+  code?: string;
   retryAfterSeconds?: number;
   delayMs?: number;
   network?: boolean;
@@ -23,6 +25,12 @@ export interface RateLimit {
   requests: number;
   windowMs: number;
 }
+
+const DEFAULT_CODES: Record<number, string> = {
+  401: 'auth.unauthorized',
+  403: 'auth.forbidden',
+  429: 'request.too_many_requests',
+};
 
 /** Mulberry32: a small seeded PRNG so probabilistic faults repeat run to run. */
 export function seededRandom(seed: number): () => number {
@@ -109,7 +117,7 @@ export function createFaults(options: {
       return logtoError(
         c,
         rule.status,
-        rule.status === 429 ? 'request.too_many_requests' : 'unknown',
+        rule.code ?? DEFAULT_CODES[rule.status] ?? 'unknown',
         'Injected fault.',
       );
     }

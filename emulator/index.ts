@@ -96,6 +96,7 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
     setTokenFaults: oidc.setTokenFaults,
     rotateKeys: oidc.rotateKeys,
     currentKid: oidc.currentKid,
+    tokenRequests: oidc.tokenRequests,
   };
 }
 

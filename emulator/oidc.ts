@@ -84,6 +84,13 @@ export async function createOidc(options: OidcOptions) {
   let keys: SigningKey[] = [await createSigningKey(options.algorithm)];
   const strayKey = await createSigningKey(options.algorithm);
   let faults: TokenFaults = {};
+  /** What each token request looked like on the wire (no secrets), for contract tests. */
+  const tokenRequests: {
+    auth: 'basic' | 'post' | 'none';
+    grantType: string | null;
+    resource: string | null;
+    scope: string | null;
+  }[] = [];
 
   async function issue(app: EmulatedApp): Promise<string> {
     const [key] = keys;
@@ -109,6 +116,12 @@ export async function createOidc(options: OidcOptions) {
   app.post('/oidc/token', async (c) => {
     const form = new URLSearchParams(await c.req.text());
     const client = readClient(c, form);
+    tokenRequests.push({
+      auth: client.basic ? 'basic' : client.id ? 'post' : 'none',
+      grantType: form.get('grant_type'),
+      resource: form.get('resource'),
+      scope: form.get('scope'),
+    });
     if (client.both) {
       return oauthError(
         c,
@@ -168,5 +181,6 @@ export async function createOidc(options: OidcOptions) {
       return fresh.kid;
     },
     currentKid: () => keys[0]?.kid,
+    tokenRequests: () => [...tokenRequests],
   };
 }
