@@ -114,7 +114,7 @@ export async function createOidc(options: OidcOptions) {
     return c.json({ keys: keys.map((key) => key.publicJwk) });
   });
   app.post('/oidc/token', async (c) => {
-    const form = new URLSearchParams(await c.req.text());
+    const form = new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
     const client = readClient(c, form);
     tokenRequests.push({
       auth: client.basic ? 'basic' : client.id ? 'post' : 'none',

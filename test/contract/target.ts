@@ -1,0 +1,57 @@
+import { env } from 'cloudflare:workers';
+import { createLogtoEmulator, DEFAULT_EMULATOR_APP } from '../../emulator';
+import { parseLogtoConfig } from '../../src/config';
+import { createTokenCache } from '../../src/kv-token-cache';
+import { createLogtoClient } from '../../src/logto-client';
+import { uniqueEndpoint } from '../helpers';
+
+const vars = env as unknown as Record<string, string | undefined>;
+
+/** `npm run test:e2e` sets LOGTO_E2E=1; the LOGTO_E2E_* variables then name a real Logto. */
+export const E2E_MODE = vars.LOGTO_E2E === '1';
+export const E2E_CONFIGURED = Boolean(
+  vars.LOGTO_E2E_ENDPOINT && vars.LOGTO_E2E_APP_ID && vars.LOGTO_E2E_APP_SECRET,
+);
+export const SKIP_REASON =
+  'LOGTO_E2E_ENDPOINT, LOGTO_E2E_APP_ID and LOGTO_E2E_APP_SECRET are not all set: skipping the real-Logto contract run';
+
+/**
+ * The Logto the contract tests talk to: a real one in e2e mode, otherwise the emulator in-process. The tests are
+ * the same either way; they create uniquely named entities and delete what they can afterwards.
+ */
+export async function contractTarget() {
+  if (E2E_MODE) {
+    const parsed = parseLogtoConfig({
+      LOGTO_ENDPOINT: vars.LOGTO_E2E_ENDPOINT,
+      LOGTO_TENANT_ID: vars.LOGTO_E2E_TENANT_ID,
+      LOGTO_M2M_APP_ID: vars.LOGTO_E2E_APP_ID,
+      LOGTO_M2M_APP_SECRET: vars.LOGTO_E2E_APP_SECRET,
+      LOGTO_MANAGEMENT_API_RESOURCE: vars.LOGTO_E2E_RESOURCE,
+    });
+    if (!parsed.ok) throw new Error(`e2e configuration: ${parsed.variable} ${parsed.reason}`);
+    const { config } = parsed;
+    const fetcher: typeof fetch = (input, init) => fetch(input, init);
+    const tokens = createTokenCache({ ...config, kv: env.TOKEN_CACHE, fetch: fetcher });
+    return {
+      kind: 'real' as const,
+      emulator: undefined,
+      logto: createLogtoClient({ endpoint: config.endpoint, tokens }),
+    };
+  }
+  const emulator = await createLogtoEmulator({ endpoint: uniqueEndpoint() });
+  const tokens = createTokenCache({
+    endpoint: emulator.endpoint,
+    issuer: emulator.issuer,
+    resource: emulator.resource,
+    appId: DEFAULT_EMULATOR_APP.id,
+    appSecret: DEFAULT_EMULATOR_APP.secret,
+    kv: env.TOKEN_CACHE,
+    fetch: emulator.fetch,
+  });
+  const logto = createLogtoClient({ endpoint: emulator.endpoint, tokens, fetch: emulator.fetch });
+  return { kind: 'emulator' as const, emulator, logto };
+}
+
+/** A name no earlier run used. */
+export const uniqueName = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 6)}`;

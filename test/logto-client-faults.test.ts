@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { createRateBudget, type LogtoApiError } from '../src/logto-client';
+import { createClock, rejection, setupLogto, tokenRequestCount } from './helpers';
+
+describe('Management API faults', () => {
+  it('401 → drops the token (memory and KV), gets a new one, retries once', async () => {
+    const { emulator, logto } = await setupLogto();
+    const user = await logto.users.create({ username: 'rotating' });
+    await emulator.rotateKeys({ dropOld: true }); // the cached token's signature no longer verifies
+    await expect(logto.users.get(user.id)).resolves.toMatchObject({ id: user.id });
+    expect(tokenRequestCount(emulator)).toBe(2);
+    expect(emulator.faults.count('GET /api/users/:userId')).toBe(2);
+  });
+
+  it('a second 401 in a row is an error, not a loop', async () => {
+    const { emulator, logto } = await setupLogto();
+    emulator.faults.add({ target: 'api', status: 401 });
+    const error = await rejection<LogtoApiError>(logto.users.get('any'));
+    expect(error).toMatchObject({ code: 'ERR_LOGTO_API', logtoCode: 'auth.unauthorized', status: 401 });
+    expect(emulator.faults.count('GET /api/users/:userId')).toBe(2);
+    expect(tokenRequestCount(emulator)).toBe(2);
+  });
+
+  it('429 honours Retry-After', async () => {
+    const waits: number[] = [];
+    const { emulator, logto } = await setupLogto({
+      client: {
+        sleep: async (ms) => void waits.push(ms),
+        retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 5_000 },
+      },
+    });
+    emulator.faults.add({ target: 'GET /api/users/:userId', status: 429, retryAfterSeconds: 2, times: 1 });
+    const error = await rejection<LogtoApiError>(logto.users.get('missing'));
+    expect(error.logtoCode).toBe('entity.not_found'); // the retry reached the route
+    expect(waits).toContain(2_000);
+  });
+
+  it('a Retry-After longer than the client waits inline surfaces as a typed, retryable error', async () => {
+    const { emulator, logto } = await setupLogto();
+    emulator.faults.add({ target: 'api', status: 429, retryAfterSeconds: 120 });
+    const error = await rejection<LogtoApiError>(logto.users.get('x'));
+    expect(error).toMatchObject({ status: 429, retryAfterMs: 120_000, retryable: true });
+    expect(emulator.faults.count('GET /api/users/:userId')).toBe(1);
+  });
+
+  it('5xx and dropped connections are retried with bounded backoff, then fail with the last error', async () => {
+    const { emulator, logto } = await setupLogto();
+    emulator.faults.add({ target: 'GET /api/users', status: 502, times: 1 });
+    emulator.faults.add({ target: 'GET /api/users', network: true, times: 1 });
+    await expect(logto.users.search().next()).resolves.toMatchObject({ done: true });
+    expect(emulator.faults.count('GET /api/users')).toBe(3);
+    emulator.faults.add({ target: 'GET /api/users', status: 503 });
+    const error = await rejection<LogtoApiError>(logto.users.search().next());
+    expect(error).toMatchObject({ status: 503, retryable: true });
+    expect(emulator.faults.count('GET /api/users')).toBe(3 + 4);
+  });
+
+  it('times out a slow call and retries it', async () => {
+    const { emulator, logto } = await setupLogto({ client: { timeoutMs: 50 } });
+    const user = await logto.users.create({ username: 'slow' });
+    emulator.faults.add({ target: 'GET /api/users/:userId', delayMs: 300, times: 1 });
+    await expect(logto.users.get(user.id)).resolves.toMatchObject({ id: user.id });
+    emulator.faults.add({ target: 'GET /api/users/:userId', delayMs: 300 });
+    const error = await rejection<LogtoApiError>(logto.users.get(user.id));
+    expect(error).toMatchObject({ logtoCode: 'timeout', status: 0 });
+  });
+
+  it('does not repeat a non-idempotent create after an unknown outcome', async () => {
+    const { emulator, logto } = await setupLogto();
+    emulator.faults.add({ target: 'POST /api/organizations', status: 503, times: 1 });
+    const error = await rejection<LogtoApiError>(logto.organizations.create({ name: 'Acme' }));
+    expect(error.status).toBe(503);
+    expect(emulator.faults.count('POST /api/organizations')).toBe(1);
+  });
+
+  it('4xx become typed errors with Logto’s code and status, not retried', async () => {
+    const { emulator, logto } = await setupLogto();
+    const error = await rejection<LogtoApiError>(logto.users.get('nobody'));
+    expect(error).toMatchObject({ logtoCode: 'entity.not_found', status: 404, retryable: false });
+    expect(emulator.faults.count('GET /api/users/:userId')).toBe(1);
+  });
+
+  it('identifies itself with the project User-Agent', async () => {
+    const { emulator, logto } = await setupLogto();
+    await logto.users.search().next();
+    expect(Object.keys(emulator.faults.userAgents())).toEqual([
+      expect.stringMatching(/^logto-automations\//),
+    ]);
+  });
+});
+
+describe('rate budget', () => {
+  it('paces calls to the budget instead of tripping the server’s limit', async () => {
+    const clock = createClock();
+    const budget = createRateBudget({ requests: 5, windowMs: 1_000, now: clock.now, sleep: clock.sleep });
+    const { emulator, logto } = await setupLogto({
+      emulator: { now: clock.now, rateLimit: { requests: 5, windowMs: 1_000 } },
+      cache: { now: clock.now },
+      client: { budget, now: clock.now, sleep: clock.sleep },
+    });
+    const start = clock.now();
+    for (let i = 0; i < 23; i++) await logto.users.search().next();
+    expect(emulator.faults.status429()).toBe(0);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(4_000); // 23 calls at 5/s need four more windows
+  });
+});
