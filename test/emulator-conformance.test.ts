@@ -1,0 +1,185 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLogtoEmulator, DEFAULT_EMULATOR_APP, type LogtoEmulator } from '../emulator';
+import postRegister from './fixtures/logto-webhooks/post-register.json';
+import userCreatedApi from './fixtures/logto-webhooks/user-created-management-api.json';
+
+/**
+ * The emulator must answer like a real Logto 1.42: every expectation below is a fact observed on a real server
+ * (../shared/logto-reference.md §0) or read off a real capture (test/fixtures/logto-webhooks).
+ */
+const ENDPOINT = 'http://127.0.0.1:3001';
+const basic = `Basic ${btoa(`${DEFAULT_EMULATOR_APP.id}:${DEFAULT_EMULATOR_APP.secret}`)}`;
+const form = (fields: Record<string, string>) => new URLSearchParams(fields);
+const TOKEN_FORM = {
+  grant_type: 'client_credentials',
+  resource: 'https://default.logto.app/api',
+  scope: 'all',
+};
+
+describe('emulator vs a real Logto 1.42 (reference §0)', () => {
+  let emulator: LogtoEmulator;
+  let token: string;
+  const api = (path: string, init: RequestInit = {}) =>
+    emulator.fetch(`${ENDPOINT}/api${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
+
+  beforeAll(async () => {
+    emulator = await createLogtoEmulator({ endpoint: ENDPOINT });
+    const response = await emulator.fetch(`${ENDPOINT}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: form(TOKEN_FORM),
+    });
+    token = ((await response.json()) as { access_token: string }).access_token;
+  });
+
+  it('token response: fields, expires_in 3600, scope all, cache-control no-store', async () => {
+    const response = await emulator.fetch(`${ENDPOINT}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: form(TOKEN_FORM),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'scope', 'token_type']);
+    expect(body).toMatchObject({ expires_in: 3600, token_type: 'Bearer', scope: 'all' });
+  });
+
+  it('access token: ES384 at+jwt, 43-char kid, Logto’s claims', async () => {
+    const header = decodeProtectedHeader(token);
+    expect(header).toEqual({
+      alg: 'ES384',
+      typ: 'at+jwt',
+      kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({
+      iss: `${ENDPOINT}/oidc`,
+      aud: 'https://default.logto.app/api',
+      sub: DEFAULT_EMULATOR_APP.id,
+      client_id: DEFAULT_EMULATOR_APP.id,
+      scope: 'all',
+    });
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(3600);
+    expect(claims.jti).toEqual(expect.any(String));
+  });
+
+  it('JWKS: a single P-384 key whose kid matches', async () => {
+    const response = await emulator.fetch(`${ENDPOINT}/oidc/jwks`);
+    expect(response.headers.get('cache-control')).toBe('no-cache, max-age=0, must-revalidate');
+    const { keys } = (await response.json()) as { keys: { kty: string; crv: string; kid: string }[] };
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ kty: 'EC', crv: 'P-384', kid: decodeProtectedHeader(token).kid });
+  });
+
+  it('token errors: wrong secret 401 invalid_client with WWW-Authenticate; wrong resource 400 invalid_target; both auth methods 400', async () => {
+    const wrongSecret = await emulator.fetch(`${ENDPOINT}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${btoa(`${DEFAULT_EMULATOR_APP.id}:nope`)}` },
+      body: form(TOKEN_FORM),
+    });
+    expect(wrongSecret.status).toBe(401);
+    expect(wrongSecret.headers.get('www-authenticate')).toMatch(/^Basic/);
+    expect(await wrongSecret.json()).toMatchObject({ error: 'invalid_client' });
+    const wrongResource = await emulator.fetch(`${ENDPOINT}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: form({ ...TOKEN_FORM, resource: 'https://x.example/api' }),
+    });
+    expect(wrongResource.status).toBe(400);
+    expect(await wrongResource.json()).toMatchObject({ error: 'invalid_target' });
+    const both = await emulator.fetch(`${ENDPOINT}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: form({
+        ...TOKEN_FORM,
+        client_id: DEFAULT_EMULATOR_APP.id,
+        client_secret: DEFAULT_EMULATOR_APP.secret,
+      }),
+    });
+    expect(both.status).toBe(400);
+    expect(await both.json()).toMatchObject({ error: 'invalid_request' });
+    const post = await emulator.fetch(`${ENDPOINT}/oidc/token`, {
+      method: 'POST',
+      body: form({
+        ...TOKEN_FORM,
+        client_id: DEFAULT_EMULATOR_APP.id,
+        client_secret: DEFAULT_EMULATOR_APP.secret,
+      }),
+    });
+    expect(post.status).toBe(200);
+  });
+
+  it('API auth errors: no token → auth.authorization_header_missing; bad token → auth.unauthorized with ERR_JWS_INVALID', async () => {
+    const none = await emulator.fetch(`${ENDPOINT}/api/users`);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ code: 'auth.authorization_header_missing' });
+    const bad = await emulator.fetch(`${ENDPOINT}/api/users`, {
+      headers: { authorization: 'Bearer not-a-jwt' },
+    });
+    expect(bad.status).toBe(401);
+    expect(await bad.json()).toMatchObject({ code: 'auth.unauthorized', data: { code: 'ERR_JWS_INVALID' } });
+  });
+
+  it('POST /api/users answers 200 with a user shaped like the captured webhook data', async () => {
+    const response = await api('/users', {
+      method: 'POST',
+      body: JSON.stringify({ username: 'peer_user_1' }),
+    });
+    expect(response.status).toBe(200);
+    const user = (await response.json()) as Record<string, unknown>;
+    const captured = JSON.parse(userCreatedApi.rawBody).data as Record<string, unknown>;
+    expect(Object.keys(user).sort()).toEqual(Object.keys(captured).sort());
+    const interactionUser = JSON.parse(postRegister.rawBody).user as Record<string, unknown>;
+    for (const key of Object.keys(interactionUser)) expect(user).toHaveProperty(key);
+  });
+
+  it('GET /api/users: Total-Number and one Link per relation, without the /api prefix; past the end → 200 []', async () => {
+    await api('/users', { method: 'POST', body: JSON.stringify({ username: 'peer_user_2' }) });
+    const response = await api('/users?page=1&page_size=1');
+    expect(response.headers.get('total-number')).toBe('2');
+    const links = response.headers.get('link')?.split(', ') ?? [];
+    expect(links).toEqual([
+      `<${ENDPOINT}/users?page=1&page_size=1>; rel="first"`,
+      `<${ENDPOINT}/users?page=2&page_size=1>; rel="last"`,
+      `<${ENDPOINT}/users?page=2&page_size=1>; rel="next"`,
+    ]);
+    const past = await api('/users?page=9&page_size=1');
+    expect(past.status).toBe(200);
+    expect(await past.json()).toEqual([]);
+    expect((await api('/users?page_size=101')).status).toBe(400);
+  });
+
+  it('Management API quirks: roles twice → 201 + addedRoleIds []; unknown org member → 422; duplicate org names → 201 twice; unknown user → 404 entity.not_found', async () => {
+    const role = (await (
+      await api('/roles', { method: 'POST', body: JSON.stringify({ name: 'r1', description: 'r' }) })
+    ).json()) as { id: string };
+    const user = (await (
+      await api('/users', { method: 'POST', body: JSON.stringify({ username: 'quirks' }) })
+    ).json()) as { id: string };
+    const assign = () =>
+      api(`/users/${user.id}/roles`, { method: 'POST', body: JSON.stringify({ roleIds: [role.id] }) });
+    expect((await assign()).status).toBe(201);
+    const again = await assign();
+    expect(again.status).toBe(201);
+    expect(await again.json()).toEqual({ roleIds: [role.id], addedRoleIds: [] });
+    const orgA = await api('/organizations', { method: 'POST', body: JSON.stringify({ name: 'Same' }) });
+    const orgB = await api('/organizations', { method: 'POST', body: JSON.stringify({ name: 'Same' }) });
+    expect([orgA.status, orgB.status]).toEqual([201, 201]);
+    const { id: orgId } = (await orgA.json()) as { id: string };
+    expect(orgId).toMatch(/^[a-z0-9]{12}$/);
+    const unknown = await api(`/organizations/${orgId}/users`, {
+      method: 'POST',
+      body: JSON.stringify({ userIds: ['missing'] }),
+    });
+    expect(unknown.status).toBe(422);
+    expect(await unknown.json()).toMatchObject({ code: 'entity.relation_foreign_key_not_found' });
+    const missing = await api('/users/missing');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'entity.not_found' });
+  });
+});
