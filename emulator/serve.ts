@@ -1,0 +1,23 @@
+import { serve } from '@hono/node-server';
+import { createLogtoEmulator, type LogtoEmulator, type LogtoEmulatorOptions } from './index';
+
+/**
+ * Serves the emulator over HTTP on 127.0.0.1 (Node). Port 0 lets the OS pick a free one. The emulator's issuer is
+ * the served origin, as a real Logto's is.
+ */
+export async function serveEmulator(port = 0, options: LogtoEmulatorOptions = {}) {
+  let emulator: LogtoEmulator | undefined;
+  const server = serve({
+    fetch: (request) => (emulator ? emulator.app.fetch(request) : new Response('starting', { status: 503 })),
+    hostname: '127.0.0.1',
+    port,
+  });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const address = server.address() as { port: number };
+  emulator = await createLogtoEmulator({ ...options, endpoint: `http://127.0.0.1:${address.port}` });
+  return {
+    emulator,
+    port: address.port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
