@@ -7,12 +7,18 @@ import { defineConfig } from 'vitest/config';
  * Without them the run is skipped with a message.
  */
 const e2eVars = Object.fromEntries(
-  ['LOGTO_E2E_ENDPOINT', 'LOGTO_E2E_APP_ID', 'LOGTO_E2E_APP_SECRET', 'LOGTO_E2E_TENANT_ID', 'LOGTO_E2E_RESOURCE'].map(
-    (name) => [name, process.env[name] ?? ''],
-  ),
+  [
+    'LOGTO_E2E_ENDPOINT',
+    'LOGTO_E2E_APP_ID',
+    'LOGTO_E2E_APP_SECRET',
+    'LOGTO_E2E_TENANT_ID',
+    'LOGTO_E2E_RESOURCE',
+  ].map((name) => [name, process.env[name] ?? '']),
 );
 if (!e2eVars.LOGTO_E2E_ENDPOINT || !e2eVars.LOGTO_E2E_APP_ID || !e2eVars.LOGTO_E2E_APP_SECRET) {
-  console.warn('test:e2e: LOGTO_E2E_ENDPOINT, LOGTO_E2E_APP_ID and LOGTO_E2E_APP_SECRET are not all set; skipping.');
+  console.warn(
+    'test:e2e: LOGTO_E2E_ENDPOINT, LOGTO_E2E_APP_ID and LOGTO_E2E_APP_SECRET are not all set; skipping.',
+  );
 }
 
 export default defineConfig({

@@ -6,5 +6,6 @@ export {
   type TokenCache,
   type TokenCacheOptions,
   type TokenCacheStats,
+  type TokenOrigin,
 } from './token-cache';
 export { createTokenVerifier, type TokenVerdict } from './verify-token';

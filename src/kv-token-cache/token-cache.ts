@@ -49,9 +49,14 @@ export interface TokenCacheStats {
   backgroundRefreshes: number;
 }
 
+/** Where a token came from: isolate memory, KV, or a token request this call had to wait for. */
+export type TokenOrigin = 'memory' | 'kv' | 'endpoint';
+
 export interface TokenCache {
   /** A verified access token, from memory, KV or the token endpoint (single-flight per isolate). */
   getToken(): Promise<string>;
+  /** Like getToken, and says where the token came from (observability, benchmarks). */
+  acquire(): Promise<{ accessToken: string; source: TokenOrigin }>;
   /** Forgets `token` (memory and KV) after the API rejected it with 401; the next getToken fetches anew. */
   invalidate(token: string): Promise<void>;
   stats(): TokenCacheStats;
@@ -210,17 +215,20 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     options.waitUntil?.(refresh);
   }
 
+  async function acquireToken(): Promise<{ accessToken: string; source: TokenOrigin }> {
+    if (memory && satisfies(memory, 'usable')) {
+      stats.memoryHits++;
+      if (!satisfies(memory, 'fresh')) refreshInBackground();
+      return { accessToken: memory.accessToken, source: 'memory' };
+    }
+    const { entry, fetched } = await load('usable');
+    if (fetched) stats.waitedOnEndpoint++;
+    return { accessToken: entry.accessToken, source: fetched ? 'endpoint' : 'kv' };
+  }
+
   return {
-    async getToken() {
-      if (memory && satisfies(memory, 'usable')) {
-        stats.memoryHits++;
-        if (!satisfies(memory, 'fresh')) refreshInBackground();
-        return memory.accessToken;
-      }
-      const { entry, fetched } = await load('usable');
-      if (fetched) stats.waitedOnEndpoint++;
-      return entry.accessToken;
-    },
+    acquire: acquireToken,
+    getToken: async () => (await acquireToken()).accessToken,
     async invalidate(token) {
       if (memory?.accessToken === token) memory = null;
       const stored = await readKv();

@@ -1,0 +1,207 @@
+import { createManagementApi } from '@logto/api/management';
+import { DEFAULT_EMULATOR_APP } from '../emulator';
+import { seededRandom } from '../emulator/faults';
+import { serveEmulator } from '../emulator/serve';
+import { createTokenCache } from '../src/kv-token-cache';
+import { createLogtoClient } from '../src/logto-client';
+import { createMemoryKv } from './memory-kv';
+import { machine, percentile, printTable, round } from './report';
+
+/**
+ * Token benchmark: 10,000 Management API calls spread over 8 isolates within one token lifetime, against the
+ * emulator served on 127.0.0.1, for three ways of getting the token. Counts token-endpoint requests and the time
+ * each call spends obtaining its token.
+ */
+const CALLS = 10_000;
+const ISOLATES = 8;
+/** Calls in flight at once across the isolates; the first wave hits every cold isolate together. */
+const CONCURRENCY = 16;
+/** Arrivals spread over this much (virtual) time: inside one 3600 s token lifetime. */
+const SPAN_SECONDS = 3_300;
+/** Simulated token-endpoint latency (Logto reads the app, signs a JWT, writes a grant). */
+const TOKEN_LATENCY_MS = 20;
+const KV_LATENCY_MS = 2;
+const RESOURCE = 'https://default.logto.app/api';
+
+interface CallOutcome {
+  waitMs: number;
+  waitedOnEndpoint: boolean;
+}
+type Isolate = () => Promise<CallOutcome>;
+
+async function drive(isolates: Isolate[], clock?: { set(ms: number): void }) {
+  const random = seededRandom(42);
+  const plan = Array.from({ length: CALLS }, (_, i) => ({
+    at: (i * SPAN_SECONDS * 1000) / CALLS,
+    isolate: Math.floor(random() * isolates.length),
+  }));
+  const outcomes: (CallOutcome & { afterWarmup: boolean })[] = [];
+  let warmedAt = Number.POSITIVE_INFINITY;
+  let next = 0;
+  const worker = async () => {
+    while (next < plan.length) {
+      const call = plan[next++];
+      if (!call) break;
+      clock?.set(call.at);
+      const started = performance.now();
+      const outcome = await (isolates[call.isolate] as Isolate)();
+      warmedAt = Math.min(warmedAt, started + outcome.waitMs);
+      outcomes.push({ ...outcome, afterWarmup: started > warmedAt });
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return outcomes;
+}
+
+async function project() {
+  let virtualNow = Date.now();
+  const clock = { now: () => virtualNow, set: (offset: number) => void (virtualNow = start + offset) };
+  const start = virtualNow;
+  const served = await serveEmulator(0, { now: clock.now });
+  served.emulator.faults.add({ target: 'token', delayMs: TOKEN_LATENCY_MS });
+  const { kv } = createMemoryKv({ now: clock.now, latencyMs: KV_LATENCY_MS });
+  const background: Promise<unknown>[] = [];
+  const isolates = Array.from({ length: ISOLATES }, (): Isolate => {
+    const tokens = createTokenCache({
+      endpoint: served.emulator.endpoint,
+      issuer: served.emulator.issuer,
+      resource: RESOURCE,
+      appId: DEFAULT_EMULATOR_APP.id,
+      appSecret: DEFAULT_EMULATOR_APP.secret,
+      kv,
+      now: clock.now,
+      waitUntil: (promise) => background.push(promise),
+    });
+    let last: CallOutcome = { waitMs: 0, waitedOnEndpoint: false };
+    const timed = {
+      getToken: async () => {
+        const began = performance.now();
+        const { accessToken, source } = await tokens.acquire();
+        last = { waitMs: performance.now() - began, waitedOnEndpoint: source === 'endpoint' };
+        return accessToken;
+      },
+      invalidate: tokens.invalidate,
+    };
+    const logto = createLogtoClient({ endpoint: served.emulator.endpoint, tokens: timed, now: clock.now });
+    const query = new URLSearchParams({ page: '1', page_size: '1' });
+    return async () => {
+      await logto.request('GET', '/users', { query });
+      return last;
+    };
+  });
+  const outcomes = await drive(isolates, clock);
+  await Promise.all(background);
+  const tokenRequests = served.emulator.faults.count('POST /oidc/token');
+  await served.close();
+  return { outcomes, tokenRequests };
+}
+
+async function logtoApi() {
+  const served = await serveEmulator(0);
+  served.emulator.faults.add({ target: 'token', delayMs: TOKEN_LATENCY_MS });
+  const isolates = Array.from({ length: ISOLATES }, (): Isolate => {
+    const { apiClient } = createManagementApi('default', {
+      clientId: DEFAULT_EMULATOR_APP.id,
+      clientSecret: DEFAULT_EMULATOR_APP.secret,
+      baseUrl: served.emulator.endpoint,
+      apiIndicator: RESOURCE,
+    });
+    return async () => {
+      const began = performance.now();
+      let waitMs = 0;
+      const { error } = await apiClient.GET('/api/users', {
+        params: { query: { page: 1, page_size: 1 } },
+        // Called once the client has its token: the time until then is the token wait.
+        fetch: (request: Request) => {
+          waitMs = performance.now() - began;
+          return fetch(request);
+        },
+      });
+      if (error) throw new Error('logtoApi call failed');
+      return { waitMs, waitedOnEndpoint: waitMs >= TOKEN_LATENCY_MS };
+    };
+  });
+  const outcomes = await drive(isolates);
+  const tokenRequests = served.emulator.faults.count('POST /oidc/token');
+  await served.close();
+  return { outcomes, tokenRequests };
+}
+
+async function naive() {
+  const served = await serveEmulator(0);
+  served.emulator.faults.add({ target: 'token', delayMs: TOKEN_LATENCY_MS });
+  const { endpoint } = served.emulator;
+  const isolate: Isolate = async () => {
+    const began = performance.now();
+    const response = await fetch(`${endpoint}/oidc/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${btoa(`${DEFAULT_EMULATOR_APP.id}:${DEFAULT_EMULATOR_APP.secret}`)}`,
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: RESOURCE, scope: 'all' }),
+    });
+    const { access_token } = (await response.json()) as { access_token: string };
+    const waitMs = performance.now() - began;
+    const api = await fetch(`${endpoint}/api/users?page=1&page_size=1`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    if (!api.ok) throw new Error('naive call failed');
+    await api.arrayBuffer();
+    return { waitMs, waitedOnEndpoint: true };
+  };
+  const outcomes = await drive(Array.from({ length: ISOLATES }, () => isolate));
+  const tokenRequests = served.emulator.faults.count('POST /oidc/token');
+  await served.close();
+  return { outcomes, tokenRequests };
+}
+
+export async function main(): Promise<void> {
+  const results = { project: await project(), logtoApi: await logtoApi(), naive: await naive() };
+  const rows = Object.entries(results).map(([variant, { outcomes, tokenRequests }]) => {
+    const waits = outcomes.map((outcome) => outcome.waitMs);
+    return {
+      variant,
+      calls: outcomes.length,
+      tokenRequests,
+      'tokenWait p50 ms': round(percentile(waits, 50), 3),
+      'tokenWait p99 ms': round(percentile(waits, 99), 3),
+      'tokenWait max ms': round(Math.max(...waits), 1),
+      'waited on endpoint after warm-up': outcomes.filter((o) => o.afterWarmup && o.waitedOnEndpoint).length,
+    };
+  });
+  const facts = machine();
+  printTable(
+    `token: ${CALLS} calls, ${ISOLATES} isolates sharing one KV, ${CONCURRENCY} in flight, over ${SPAN_SECONDS} s of ` +
+      `one 3600 s token lifetime; token endpoint +${TOKEN_LATENCY_MS} ms; ${facts.cores} cores, node ${facts.node}`,
+    rows,
+  );
+  const projectWaits = results.project.outcomes.map((outcome) => outcome.waitMs);
+  const waitsOf = (variant: keyof typeof results) => {
+    const waits = results[variant].outcomes.map((outcome) => outcome.waitMs);
+    return { p50: round(percentile(waits, 50), 3), p99: round(percentile(waits, 99), 3) };
+  };
+  console.log(
+    JSON.stringify({
+      bench: 'token',
+      calls: CALLS,
+      isolates: ISOLATES,
+      tokenRequests: {
+        project: results.project.tokenRequests,
+        logtoApi: results.logtoApi.tokenRequests,
+        naive: results.naive.tokenRequests,
+      },
+      tokenWaitMs: {
+        p50: round(percentile(projectWaits, 50), 3),
+        p99: round(percentile(projectWaits, 99), 3),
+      },
+      tokenWaitMsByVariant: {
+        project: waitsOf('project'),
+        logtoApi: waitsOf('logtoApi'),
+        naive: waitsOf('naive'),
+      },
+      waitedOnEndpointAfterWarmup: rows[0]?.['waited on endpoint after warm-up'] ?? 0,
+      concurrency: CONCURRENCY,
+      cores: facts.cores,
+    }),
+  );
+}
