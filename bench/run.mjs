@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench -- <name>`: runs bench/<name>.ts (bundled for Node with esbuild). Names: token.
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importTs } from '../scripts/node-bundle.mjs';
 

@@ -54,9 +54,14 @@ async function drive(isolates: Isolate[], clock?: { set(ms: number): void }) {
 }
 
 async function project() {
-  let virtualNow = Date.now();
-  const clock = { now: () => virtualNow, set: (offset: number) => void (virtualNow = start + offset) };
-  const start = virtualNow;
+  const start = Date.now();
+  let virtualNow = start;
+  const clock = {
+    now: () => virtualNow,
+    set: (offset: number) => {
+      virtualNow = start + offset;
+    },
+  };
   const served = await serveEmulator(0, { now: clock.now });
   served.emulator.faults.add({ target: 'token', delayMs: TOKEN_LATENCY_MS });
   const { kv } = createMemoryKv({ now: clock.now, latencyMs: KV_LATENCY_MS });
