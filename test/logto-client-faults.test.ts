@@ -102,5 +102,16 @@ describe('rate budget', () => {
     for (let i = 0; i < 23; i++) await logto.users.search().next();
     expect(emulator.faults.status429()).toBe(0);
     expect(clock.now() - start).toBeGreaterThanOrEqual(4_000); // 23 calls at 5/s need four more windows
+    // Control: the same burst without pacing does trip the emulator's limit.
+    const unpaced = await setupLogto({
+      emulator: { now: clock.now, rateLimit: { requests: 5, windowMs: 1_000 } },
+      cache: { now: clock.now },
+      client: { budget: { requests: 1_000, windowMs: 1_000 }, now: clock.now, sleep: async () => {} },
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => unpaced.logto.users.search().next()),
+    );
+    expect(unpaced.emulator.faults.status429()).toBeGreaterThan(0);
+    expect(results.some((result) => result.status === 'rejected')).toBe(true);
   });
 });

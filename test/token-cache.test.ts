@@ -154,6 +154,18 @@ describe('token endpoint errors', () => {
     expect(tokenRequestCount(emulator)).toBe(4);
   });
 
+  it('times out a slow token endpoint and retries', async () => {
+    const { tokens, emulator } = await setupLogto({ cache: { timeoutMs: 50 } });
+    emulator.faults.add({ target: 'token', delayMs: 300, times: 1 });
+    await expect(tokens.getToken()).resolves.toMatch(/^eyJ/);
+    expect(tokenRequestCount(emulator)).toBe(2);
+    const again = await setupLogto({ cache: { timeoutMs: 50 } });
+    again.emulator.faults.add({ target: 'token', delayMs: 300 });
+    const error = await rejection<TokenEndpointError>(again.tokens.getToken());
+    expect(error).toMatchObject({ oauthError: 'timeout', status: 0 });
+    expect(tokenRequestCount(again.emulator)).toBe(4);
+  });
+
   it('gives up after the retry budget with the last error', async () => {
     const { tokens, emulator } = await setupLogto();
     emulator.faults.add({ target: 'token', status: 500 });

@@ -44,3 +44,35 @@ export function parseRetryAfterMs(value: string | null, nowMs: number): number |
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
+
+/** Raised by {@link fetchWithTimeout} when no response arrived in time. */
+export class FetchTimeoutError extends Error {
+  override readonly name = 'FetchTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * Calls `fetcher` with an abort signal and gives up after `timeoutMs`, even when the fetch implementation ignores
+ * the signal (an in-process emulator does). Rejects with {@link FetchTimeoutError}; network errors pass through.
+ */
+export async function fetchWithTimeout(
+  fetcher: typeof fetch,
+  request: Request,
+  timeoutMs: number,
+): Promise<Response> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new FetchTimeoutError(timeoutMs));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([fetcher(new Request(request, { signal: controller.signal })), timeout]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}

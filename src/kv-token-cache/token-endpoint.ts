@@ -1,4 +1,10 @@
-import { backoffDelayMs, type RetryPolicy, type Sleep } from '../http-retry';
+import {
+  backoffDelayMs,
+  FetchTimeoutError,
+  fetchWithTimeout,
+  type RetryPolicy,
+  type Sleep,
+} from '../http-retry';
 import { TokenEndpointError } from './errors';
 
 export interface TokenRequest {
@@ -69,14 +75,13 @@ function parseSuccess(body: unknown): TokenResponse {
   };
 }
 
-async function attempt(request: TokenRequest): Promise<Response> {
+function attempt(request: TokenRequest): Promise<Response> {
   const body = new URLSearchParams({
     grant_type: 'client_credentials',
     resource: request.resource,
     scope: 'all',
   });
-  const signal = AbortSignal.timeout(request.timeoutMs);
-  const call = request.fetch(`${request.endpoint}/oidc/token`, {
+  const call = new Request(`${request.endpoint}/oidc/token`, {
     method: 'POST',
     headers: {
       authorization: basicAuth(request.appId, request.appSecret),
@@ -85,12 +90,8 @@ async function attempt(request: TokenRequest): Promise<Response> {
       'user-agent': request.userAgent,
     },
     body,
-    signal,
   });
-  const timeout = new Promise<never>((_, reject) =>
-    signal.addEventListener('abort', () => reject(new Error(`timed out after ${request.timeoutMs} ms`))),
-  );
-  return Promise.race([call, timeout]);
+  return fetchWithTimeout(request.fetch, call, request.timeoutMs);
 }
 
 /**
@@ -106,8 +107,9 @@ export async function requestAccessToken(request: TokenRequest): Promise<TokenRe
     try {
       response = await attempt(request);
     } catch (error) {
+      const code = error instanceof FetchTimeoutError ? 'timeout' : 'network_error';
       const reason = error instanceof Error ? error.message : 'network error';
-      lastError = new TokenEndpointError('network_error', 0, `token endpoint unreachable: ${reason}`);
+      lastError = new TokenEndpointError(code, 0, `token endpoint unreachable: ${reason}`);
       continue;
     }
     if (response.ok) return parseSuccess(await response.json().catch(() => null));

@@ -1,4 +1,11 @@
-import { backoffDelayMs, parseRetryAfterMs, type RetryPolicy, type Sleep } from '../http-retry';
+import {
+  backoffDelayMs,
+  FetchTimeoutError,
+  fetchWithTimeout,
+  parseRetryAfterMs,
+  type RetryPolicy,
+  type Sleep,
+} from '../http-retry';
 import { LogtoApiError } from './errors';
 import type { RateBudget } from './rate-budget';
 
@@ -38,20 +45,6 @@ export interface ApiResponse<T> {
 
 export type Requester = <T>(method: string, path: string, options?: CallOptions) => Promise<ApiResponse<T>>;
 
-const TIMEOUT = Symbol('timeout');
-
-async function send(options: RequesterOptions, request: Request): Promise<Response | typeof TIMEOUT> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<typeof TIMEOUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMEOUT), options.timeoutMs);
-  });
-  try {
-    return await Promise.race([options.fetch(request), timeout]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
-
 async function toError(
   response: Response,
   method: string,
@@ -80,9 +73,13 @@ export function createRequester(options: RequesterOptions): Requester {
       const headers = new Headers({ authorization: `Bearer ${token}`, 'user-agent': options.userAgent });
       if (call.body !== undefined) headers.set('content-type', 'application/json');
       const body = call.body === undefined ? undefined : JSON.stringify(call.body);
-      let outcome: Response | typeof TIMEOUT | Error;
+      let outcome: Response | Error;
       try {
-        outcome = await send(options, new Request(url, { method, headers, body }));
+        outcome = await fetchWithTimeout(
+          options.fetch,
+          new Request(url, { method, headers, body }),
+          options.timeoutMs,
+        );
       } catch (error) {
         outcome = error instanceof Error ? error : new Error('network error');
       }
@@ -107,9 +104,8 @@ export function createRequester(options: RequesterOptions): Requester {
           if (outcome.status < 500 || !idempotent) throw lastError;
         }
       } else {
-        const code = outcome === TIMEOUT ? 'timeout' : 'network_error';
-        const detail = outcome === TIMEOUT ? `no answer within ${options.timeoutMs} ms` : outcome.message;
-        lastError = new LogtoApiError(code, 0, method, path, detail);
+        const code = outcome instanceof FetchTimeoutError ? 'timeout' : 'network_error';
+        lastError = new LogtoApiError(code, 0, method, path, outcome.message);
         if (!idempotent) throw lastError;
       }
       attempt++;
