@@ -28,6 +28,7 @@ interface CallOutcome {
   waitedOnEndpoint: boolean;
 }
 type Isolate = () => Promise<CallOutcome>;
+type Outcome = CallOutcome & { afterWarmup: boolean };
 
 async function drive(isolates: Isolate[], clock?: { set(ms: number): void }) {
   const random = seededRandom(42);
@@ -35,7 +36,7 @@ async function drive(isolates: Isolate[], clock?: { set(ms: number): void }) {
     at: (i * SPAN_SECONDS * 1000) / CALLS,
     isolate: Math.floor(random() * isolates.length),
   }));
-  const outcomes: (CallOutcome & { afterWarmup: boolean })[] = [];
+  const outcomes: Outcome[] = [];
   let warmedAt = Number.POSITIVE_INFINITY;
   let next = 0;
   const worker = async () => {
@@ -53,6 +54,21 @@ async function drive(isolates: Isolate[], clock?: { set(ms: number): void }) {
   return outcomes;
 }
 
+/** The emulator on 127.0.0.1 with the token endpoint's simulated latency. */
+async function startEmulator(now?: () => number) {
+  const served = await serveEmulator(0, now ? { now } : {});
+  served.emulator.faults.add({ target: 'token', delayMs: TOKEN_LATENCY_MS });
+  return served;
+}
+
+/** Runs the plan, then reads the emulator's token-request count and stops it. */
+async function measure(served: Awaited<ReturnType<typeof startEmulator>>, run: () => Promise<Outcome[]>) {
+  const outcomes = await run();
+  const tokenRequests = served.emulator.faults.count('POST /oidc/token');
+  await served.close();
+  return { outcomes, tokenRequests };
+}
+
 async function project() {
   const start = Date.now();
   let virtualNow = start;
@@ -62,8 +78,7 @@ async function project() {
       virtualNow = start + offset;
     },
   };
-  const served = await serveEmulator(0, { now: clock.now });
-  served.emulator.faults.add({ target: 'token', delayMs: TOKEN_LATENCY_MS });
+  const served = await startEmulator(clock.now);
   const { kv } = createMemoryKv({ now: clock.now, latencyMs: KV_LATENCY_MS });
   const background: Promise<unknown>[] = [];
   const isolates = Array.from({ length: ISOLATES }, (): Isolate => {
@@ -94,16 +109,15 @@ async function project() {
       return last;
     };
   });
-  const outcomes = await drive(isolates, clock);
-  await Promise.all(background);
-  const tokenRequests = served.emulator.faults.count('POST /oidc/token');
-  await served.close();
-  return { outcomes, tokenRequests };
+  return measure(served, async () => {
+    const outcomes = await drive(isolates, clock);
+    await Promise.all(background);
+    return outcomes;
+  });
 }
 
 async function logtoApi() {
-  const served = await serveEmulator(0);
-  served.emulator.faults.add({ target: 'token', delayMs: TOKEN_LATENCY_MS });
+  const served = await startEmulator();
   const isolates = Array.from({ length: ISOLATES }, (): Isolate => {
     const { apiClient } = createManagementApi('default', {
       clientId: DEFAULT_EMULATOR_APP.id,
@@ -126,15 +140,11 @@ async function logtoApi() {
       return { waitMs, waitedOnEndpoint: waitMs >= TOKEN_LATENCY_MS };
     };
   });
-  const outcomes = await drive(isolates);
-  const tokenRequests = served.emulator.faults.count('POST /oidc/token');
-  await served.close();
-  return { outcomes, tokenRequests };
+  return measure(served, () => drive(isolates));
 }
 
 async function naive() {
-  const served = await serveEmulator(0);
-  served.emulator.faults.add({ target: 'token', delayMs: TOKEN_LATENCY_MS });
+  const served = await startEmulator();
   const { endpoint } = served.emulator;
   const isolate: Isolate = async () => {
     const began = performance.now();
@@ -154,10 +164,7 @@ async function naive() {
     await api.arrayBuffer();
     return { waitMs, waitedOnEndpoint: true };
   };
-  const outcomes = await drive(Array.from({ length: ISOLATES }, () => isolate));
-  const tokenRequests = served.emulator.faults.count('POST /oidc/token');
-  await served.close();
-  return { outcomes, tokenRequests };
+  return measure(served, () => drive(Array.from({ length: ISOLATES }, () => isolate)));
 }
 
 export async function main(): Promise<void> {

@@ -94,7 +94,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   // Per-isolate jitter spreads refreshes so that one isolate usually refreshes for all (through KV).
   const refreshAheadMs =
     (options.refreshAheadSeconds ?? DEFAULT_REFRESH_AHEAD_SECONDS) * 1000 * (0.5 + random() / 2);
-  const lease = options.lease ?? { settleMs: 50, pollMs: 100, waitMs: 2_000 };
+  const lease = options.lease ?? { settleMs: 25, pollMs: 25, waitMs: 2_000 };
   const report = options.onError ?? ((message) => console.warn(`[kv-token-cache] ${message}`));
   const verify = createTokenVerifier({
     jwksUrl: `${options.endpoint}/oidc/jwks`,

@@ -1,9 +1,8 @@
 import { env } from 'cloudflare:workers';
-import { createLogtoEmulator, DEFAULT_EMULATOR_APP } from '../../emulator';
 import { parseLogtoConfig } from '../../src/config';
 import { createTokenCache } from '../../src/kv-token-cache';
 import { createLogtoClient } from '../../src/logto-client';
-import { uniqueEndpoint } from '../helpers';
+import { setupLogto } from '../helpers';
 
 const vars = env as unknown as Record<string, string | undefined>;
 
@@ -38,17 +37,7 @@ export async function contractTarget() {
       logto: createLogtoClient({ endpoint: config.endpoint, tokens }),
     };
   }
-  const emulator = await createLogtoEmulator({ endpoint: uniqueEndpoint() });
-  const tokens = createTokenCache({
-    endpoint: emulator.endpoint,
-    issuer: emulator.issuer,
-    resource: emulator.resource,
-    appId: DEFAULT_EMULATOR_APP.id,
-    appSecret: DEFAULT_EMULATOR_APP.secret,
-    kv: env.TOKEN_CACHE,
-    fetch: emulator.fetch,
-  });
-  const logto = createLogtoClient({ endpoint: emulator.endpoint, tokens, fetch: emulator.fetch });
+  const { emulator, logto } = await setupLogto();
   return { kind: 'emulator' as const, emulator, logto };
 }
 
