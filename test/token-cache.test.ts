@@ -107,6 +107,29 @@ describe('expiry and refresh ahead', () => {
     expect(tokens.stats()).toMatchObject({ waitedOnEndpoint: 1, backgroundRefreshes: 1 });
   });
 
+  it('a failed background refresh keeps serving the valid token and waits before trying again', async () => {
+    const clock = createClock();
+    const background: Promise<unknown>[] = [];
+    const { tokens, emulator } = await setupLogto({
+      emulator: { now: clock.now },
+      cache: { now: clock.now, random: () => 0, waitUntil: (p) => background.push(p), onError: () => {} },
+    });
+    const first = await tokens.getToken();
+    clock.advance((3600 - 60 - 100) * 1000);
+    emulator.faults.add({ target: 'token', status: 503 });
+    for (let i = 0; i < 20; i++) expect(await tokens.getToken()).toBe(first);
+    await Promise.all(background);
+    expect(tokenRequestCount(emulator)).toBe(1 + 4); // one refresh, with its retries, not twenty
+    clock.advance(10_000);
+    expect(await tokens.getToken()).toBe(first);
+    await Promise.all(background);
+    expect(tokenRequestCount(emulator)).toBe(1 + 4); // still cooling down
+    clock.advance(21_000);
+    await tokens.getToken();
+    await Promise.all(background);
+    expect(tokenRequestCount(emulator)).toBe(1 + 4 + 4);
+  });
+
   it('never hands out a token inside the skew; it fetches a new one', async () => {
     const clock = createClock();
     const { tokens, emulator } = await setupLogto({

@@ -10,6 +10,8 @@ export const KV_MIN_TTL_SECONDS = 60;
 export const TOKEN_KEY_PREFIX = 'logto-m2m-token:v1:';
 const DEFAULT_SKEW_SECONDS = 60;
 const DEFAULT_REFRESH_AHEAD_SECONDS = 300;
+/** After a failed background refresh, calls keep using the valid token and the next attempt waits this long. */
+const REFRESH_RETRY_AFTER_MS = 30_000;
 
 export interface TokenCacheOptions {
   endpoint: string;
@@ -114,6 +116,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   };
   let memory: Entry | null = null;
   let inflight: Promise<{ entry: Entry; fetched: boolean }> | null = null;
+  let nextRefreshAt = 0;
   const keyPromise = sha256Hex(`${options.endpoint}\n${options.appId}\n${options.resource}`).then(
     (hash) => TOKEN_KEY_PREFIX + hash,
   );
@@ -207,11 +210,12 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   }
 
   function refreshInBackground(): void {
-    if (inflight) return;
+    if (inflight || now() < nextRefreshAt) return;
     stats.backgroundRefreshes++;
-    const refresh = load('fresh').catch((error: Error) =>
-      report(`background refresh failed: ${error.message}`),
-    );
+    const refresh = load('fresh').catch((error: Error) => {
+      nextRefreshAt = now() + REFRESH_RETRY_AFTER_MS;
+      report(`background refresh failed: ${error.message}`);
+    });
     options.waitUntil?.(refresh);
   }
 
