@@ -57,6 +57,34 @@ async function toError(
   return new LogtoApiError(code, response.status, method, path, message, retryAfterMs);
 }
 
+/** 2xx body: JSON, or undefined when empty (204, or a 201 from Logto < 1.36 that had no body). */
+async function readBody<T>(response: Response): Promise<T> {
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** What to do after a failed attempt: retry after `delayMs` (backoff when undefined), or throw `error`. */
+async function judge(
+  outcome: Response | Error,
+  idempotent: boolean,
+  maxDelayMs: number,
+  at: { method: string; path: string; now: number },
+): Promise<{ error: LogtoApiError; retry: boolean; delayMs?: number }> {
+  const { method, path } = at;
+  if (!(outcome instanceof Response)) {
+    const code = outcome instanceof FetchTimeoutError ? 'timeout' : 'network_error';
+    // The call may have reached Logto: repeat it only when repeating is harmless.
+    return { error: new LogtoApiError(code, 0, method, path, outcome.message), retry: idempotent };
+  }
+  if (outcome.status === 429) {
+    // A 429 was refused before any work was done, so even a create may be retried.
+    const delayMs = parseRetryAfterMs(outcome.headers.get('retry-after'), at.now);
+    const error = await toError(outcome, method, path, delayMs);
+    return { error, retry: delayMs === undefined || delayMs <= maxDelayMs, delayMs };
+  }
+  return { error: await toError(outcome, method, path), retry: outcome.status >= 500 && idempotent };
+}
+
 /**
  * Builds the request core: rate budget, Bearer token, project User-Agent, per-call timeout, 401 → one token
  * refresh, 429 honouring `Retry-After`, bounded backoff with jitter for 5xx and lost responses, typed errors.
@@ -65,53 +93,34 @@ export function createRequester(options: RequesterOptions): Requester {
   return async <T>(method: string, path: string, call: CallOptions = {}): Promise<ApiResponse<T>> => {
     const idempotent = call.idempotent ?? method !== 'POST';
     const url = `${options.endpoint}/api${path}${call.query?.size ? `?${call.query}` : ''}`;
+    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     let refreshedToken = false;
-    let lastError: LogtoApiError | undefined;
-    for (let attempt = 0; attempt <= options.retry.retries; ) {
+    for (let attempt = 1; ; ) {
       await options.budget.acquire();
       const token = await options.tokens.getToken();
       const headers = new Headers({ authorization: `Bearer ${token}`, 'user-agent': options.userAgent });
-      if (call.body !== undefined) headers.set('content-type', 'application/json');
-      const body = call.body === undefined ? undefined : JSON.stringify(call.body);
-      let outcome: Response | Error;
-      try {
-        outcome = await fetchWithTimeout(
-          options.fetch,
-          new Request(url, { method, headers, body }),
-          options.timeoutMs,
-        );
-      } catch (error) {
-        outcome = error instanceof Error ? error : new Error('network error');
-      }
-      if (outcome instanceof Response && outcome.ok) {
-        const data = (outcome.status === 204 ? undefined : await outcome.json()) as T;
-        return { data, headers: outcome.headers };
-      }
+      if (body !== undefined) headers.set('content-type', 'application/json');
+      const outcome = await fetchWithTimeout(
+        options.fetch,
+        new Request(url, { method, headers, body }),
+        options.timeoutMs,
+      ).catch((error: unknown) => (error instanceof Error ? error : new Error('network error')));
+      if (outcome instanceof Response && outcome.ok)
+        return { data: await readBody<T>(outcome), headers: outcome.headers };
       if (outcome instanceof Response && outcome.status === 401 && !refreshedToken) {
-        refreshedToken = true;
+        refreshedToken = true; // a rejected token is replaced once, outside the retry count
         await outcome.body?.cancel();
         await options.tokens.invalidate(token);
         continue;
       }
-      let delayMs: number | undefined;
-      if (outcome instanceof Response) {
-        if (outcome.status === 429) {
-          delayMs = parseRetryAfterMs(outcome.headers.get('retry-after'), options.now());
-          lastError = await toError(outcome, method, path, delayMs);
-          if (delayMs !== undefined && delayMs > options.retry.maxDelayMs) throw lastError;
-        } else {
-          lastError = await toError(outcome, method, path);
-          if (outcome.status < 500 || !idempotent) throw lastError;
-        }
-      } else {
-        const code = outcome instanceof FetchTimeoutError ? 'timeout' : 'network_error';
-        lastError = new LogtoApiError(code, 0, method, path, outcome.message);
-        if (!idempotent) throw lastError;
-      }
+      const verdict = await judge(outcome, idempotent, options.retry.maxDelayMs, {
+        method,
+        path,
+        now: options.now(),
+      });
+      if (!verdict.retry || attempt > options.retry.retries) throw verdict.error;
+      await options.sleep(verdict.delayMs ?? backoffDelayMs(options.retry, attempt));
       attempt++;
-      if (attempt > options.retry.retries) break;
-      await options.sleep(delayMs ?? backoffDelayMs(options.retry, attempt));
     }
-    throw lastError ?? new LogtoApiError('network_error', 0, method, path, 'no attempt made');
   };
 }
