@@ -18,7 +18,11 @@ async function workerAgainstEmulator(vars: Record<string, string> = {}) {
     LOGTO_M2M_APP_SECRET: SECRET,
     ...vars,
   };
-  return { emulator, call: (path: string) => app.fetch(new Request(`http://worker.test${path}`), workerEnv) };
+  return {
+    emulator,
+    // A fresh env object per call, as the runtime may hand out; the configuration is what counts.
+    call: (path: string) => app.fetch(new Request(`http://worker.test${path}`), { ...workerEnv }),
+  };
 }
 
 describe('worker routes', () => {
@@ -48,6 +52,12 @@ describe('worker routes', () => {
     });
     expect(text).not.toContain(SECRET);
     expect(text).not.toMatch(/eyJ/);
+  });
+
+  it('keeps the isolate’s token across requests (one token request for many /readyz)', async () => {
+    const { call, emulator } = await workerAgainstEmulator();
+    for (let i = 0; i < 5; i++) expect((await call('/readyz')).status).toBe(200);
+    expect(emulator.faults.count('POST /oidc/token')).toBe(1);
   });
 
   it('/readyz with a wrong secret → 503 invalid_client, no secret in the answer', async () => {

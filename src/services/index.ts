@@ -1,5 +1,5 @@
 import { waitUntil } from 'cloudflare:workers';
-import { type LogtoConfig, parseLogtoConfig } from '../config';
+import { type ConfigResult, type LogtoConfig, parseLogtoConfig } from '../config';
 import { createTokenCache, type TokenCache } from '../kv-token-cache';
 import { createLogtoClient, type LogtoClient, PROJECT_USER_AGENT } from '../logto-client';
 
@@ -35,20 +35,26 @@ type Bindings = Pick<Env, 'TOKEN_CACHE'>;
  * Throws {@link ConfigError} on bad configuration (logged once, by variable name only).
  */
 export function createServiceProvider(deps: ServiceDeps = {}): (env: Bindings) => Services {
-  let built: { env: Bindings; services: Services } | { env: Bindings; error: ConfigError } | undefined;
+  let built: Built | undefined;
   return (env) => {
-    if (built?.env !== env) built = build(env, deps);
+    if (built?.env !== env) {
+      // Another env object with the same configuration keeps the isolate's caches (token in memory, roles).
+      const parsed = parseLogtoConfig(env);
+      const fingerprint = JSON.stringify(parsed);
+      built = built?.fingerprint === fingerprint ? { ...built, env } : build(env, parsed, fingerprint, deps);
+    }
     if ('error' in built) throw built.error;
     return built.services;
   };
 }
 
-function build(env: Bindings, deps: ServiceDeps) {
-  const parsed = parseLogtoConfig(env);
+type Built = { env: Bindings; fingerprint: string } & ({ services: Services } | { error: ConfigError });
+
+function build(env: Bindings, parsed: ConfigResult, fingerprint: string, deps: ServiceDeps): Built {
   if (!parsed.ok) {
     const error = new ConfigError(parsed.variable, parsed.reason);
     console.error(error.message);
-    return { env, error };
+    return { env, fingerprint, error };
   }
   const { config } = parsed;
   const tokens = createTokenCache({
@@ -69,5 +75,5 @@ function build(env: Bindings, deps: ServiceDeps) {
     timeoutMs: config.apiTimeoutMs,
     budget: config.rateBudget,
   });
-  return { env, services: { config, tokens, logto } };
+  return { env, fingerprint, services: { config, tokens, logto } };
 }
