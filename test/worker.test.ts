@@ -7,7 +7,7 @@ let port = 40_000;
 
 const SECRET = DEFAULT_EMULATOR_APP.secret;
 
-async function workerAgainstEmulator(vars: Record<string, string> = {}) {
+async function workerAgainstEmulator(vars: Record<string, string> = {}, kv: KVNamespace = env.TOKEN_CACHE) {
   // Plain http is accepted for loopback only; a distinct port keeps each test's KV cache key apart.
   const emulator = await createLogtoEmulator({ endpoint: `http://127.0.0.1:${++port}` });
   const app = createApp({ fetch: emulator.fetch });
@@ -16,6 +16,7 @@ async function workerAgainstEmulator(vars: Record<string, string> = {}) {
     LOGTO_ENDPOINT: emulator.endpoint,
     LOGTO_M2M_APP_ID: DEFAULT_EMULATOR_APP.id,
     LOGTO_M2M_APP_SECRET: SECRET,
+    TOKEN_CACHE: kv,
     ...vars,
   };
   return {
@@ -54,9 +55,23 @@ describe('worker routes', () => {
     expect(text).not.toMatch(/eyJ/);
   });
 
-  it('keeps the isolate’s token across requests (one token request for many /readyz)', async () => {
-    const { call, emulator } = await workerAgainstEmulator();
-    for (let i = 0; i < 5; i++) expect((await call('/readyz')).status).toBe(200);
+  it('keeps the isolate’s token in memory across requests: no token request and no KV read after the first', async () => {
+    let kvReads = 0;
+    const kv = env.TOKEN_CACHE;
+    const countingKv = {
+      get: (...args: Parameters<KVNamespace['get']>) => {
+        kvReads++;
+        return kv.get(...args);
+      },
+      put: kv.put.bind(kv),
+      delete: kv.delete.bind(kv),
+      list: kv.list.bind(kv),
+    } as unknown as KVNamespace;
+    const { call, emulator } = await workerAgainstEmulator({}, countingKv);
+    expect((await call('/readyz')).status).toBe(200);
+    const readsAfterFirst = kvReads;
+    for (let i = 0; i < 4; i++) expect((await call('/readyz')).status).toBe(200);
+    expect(kvReads).toBe(readsAfterFirst);
     expect(emulator.faults.count('POST /oidc/token')).toBe(1);
   });
 
