@@ -1,4 +1,5 @@
 import type { JwtAlgorithm } from '../config';
+import { sha256Hex } from '../hash';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, realSleep, type Sleep } from '../http-retry';
 import { TokenCheckError } from './errors';
 import { requestAccessToken } from './token-endpoint';
@@ -69,11 +70,6 @@ interface Entry {
   expiresAt: number;
 }
 type Need = 'usable' | 'fresh';
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-}
 
 function isEntry(value: unknown): value is Entry {
   const entry = value as Entry | null;

@@ -1,0 +1,97 @@
+import type { z } from 'zod';
+import { sha256Hex } from '../hash';
+import {
+  DATA_EVENTS,
+  EXCEPTION_EVENTS,
+  entityEventSchema,
+  exceptionEventSchema,
+  INTERACTION_EVENTS,
+  interactionEventSchema,
+  membershipEventSchema,
+  userDataUpdatedSchema,
+  userEventSchema,
+} from './schemas';
+
+export { DATA_EVENTS, EXCEPTION_EVENTS, INTERACTION_EVENTS } from './schemas';
+
+export type InteractionEvent = z.infer<typeof interactionEventSchema> & { family: 'interaction' };
+export type UserEvent = z.infer<typeof userEventSchema> & { family: 'user' };
+export type UserDataUpdatedEvent = z.infer<typeof userDataUpdatedSchema> & { family: 'user-data' };
+export type MembershipEvent = z.infer<typeof membershipEventSchema> & { family: 'membership' };
+export type EntityEvent = z.infer<typeof entityEventSchema> & { family: 'entity' };
+export type ExceptionEvent = z.infer<typeof exceptionEventSchema> & { family: 'exception' };
+/** A well-formed payload whose event name this version does not know; recorded as ignored, not rejected. */
+export type UnknownEvent = { family: 'unknown'; event: string; createdAt: string; hookId: string } & Record<
+  string,
+  unknown
+>;
+
+/** Every Logto webhook payload, discriminated by `family`. Unknown fields pass through. */
+export type LogtoEvent =
+  | InteractionEvent
+  | UserEvent
+  | UserDataUpdatedEvent
+  | MembershipEvent
+  | EntityEvent
+  | ExceptionEvent
+  | UnknownEvent;
+
+export type ParseResult = { ok: true; event: LogtoEvent } | { ok: false; reason: string };
+
+const FAMILIES: [readonly string[], z.ZodType, LogtoEvent['family']][] = [
+  [INTERACTION_EVENTS, interactionEventSchema, 'interaction'],
+  [['User.Created', 'User.Deleted', 'User.SuspensionStatus.Updated'], userEventSchema, 'user'],
+  [['User.Data.Updated'], userDataUpdatedSchema, 'user-data'],
+  [['Organization.Membership.Updated'], membershipEventSchema, 'membership'],
+  [DATA_EVENTS, entityEventSchema, 'entity'],
+  [EXCEPTION_EVENTS, exceptionEventSchema, 'exception'],
+];
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid payload';
+}
+
+/**
+ * Validates a parsed webhook body into a typed {@link LogtoEvent}. A payload must be an object with `event`,
+ * `createdAt` (ISO time) and `hookId`; an unknown event name parses as family `unknown`.
+ */
+export function parseLogtoEvent(value: unknown): ParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, reason: 'payload is not a JSON object' };
+  }
+  const name = (value as { event?: unknown }).event;
+  if (typeof name !== 'string' || name.length === 0) return { ok: false, reason: 'event: missing' };
+  const family = FAMILIES.find(([names]) => names.includes(name));
+  const schema = family?.[1] ?? entityEventSchema.pick({ createdAt: true, hookId: true }).loose();
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) return { ok: false, reason: describe(parsed.error) };
+  return { ok: true, event: { ...(parsed.data as object), family: family?.[2] ?? 'unknown' } as LogtoEvent };
+}
+
+/** The user or organization an event is about, when it has one. */
+export function subjectOf(event: LogtoEvent): string | undefined {
+  switch (event.family) {
+    case 'interaction':
+      return event.userId ?? event.user?.id;
+    case 'user':
+      return event.data.id;
+    case 'user-data':
+      return typeof event.params?.userId === 'string'
+        ? event.params.userId
+        : (event.data?.id as string | undefined);
+    case 'membership':
+      return event.organizationId;
+    case 'exception':
+      return event.userId;
+    default:
+      return undefined;
+  }
+}
+
+/** The User-Agent of whoever caused the event (interaction and API events carry it). */
+export const userAgentOf = (event: LogtoEvent): string | undefined =>
+  typeof event.userAgent === 'string' ? event.userAgent : undefined;
+
+/** Dedupe key: SHA-256 (hex) of the exact raw body — Logto's retries, when they exist, resend identical bytes. */
+export const eventKey = (rawBody: ArrayBuffer | Uint8Array): Promise<string> => sha256Hex(rawBody);
