@@ -82,6 +82,9 @@ function readClient(
 /** The OIDC part of the emulator: `/oidc/token` (client_credentials), `/oidc/jwks`, and access-token checks. */
 export async function createOidc(options: OidcOptions) {
   let keys: SigningKey[] = [await createSigningKey(options.algorithm)];
+  // Rebuilt only when the keys change, so each API request does not re-import every public key.
+  const publicKeySet = () => createLocalJWKSet({ keys: keys.map((key) => key.publicJwk) });
+  let jwks = publicKeySet();
   const strayKey = await createSigningKey(options.algorithm);
   let faults: TokenFaults = {};
   /** What each token request looked like on the wire (no secrets), for contract tests. */
@@ -160,7 +163,6 @@ export async function createOidc(options: OidcOptions) {
       token: string,
     ): Promise<{ ok: true; scope: string } | { ok: false; code: string }> {
       try {
-        const jwks = createLocalJWKSet({ keys: keys.map((key) => key.publicJwk) });
         const { payload } = await jwtVerify(token, jwks, {
           issuer: options.issuer,
           audience: options.resource,
@@ -178,6 +180,7 @@ export async function createOidc(options: OidcOptions) {
     async rotateKeys(rotation: { dropOld?: boolean } = {}) {
       const fresh = await createSigningKey(options.algorithm);
       keys = rotation.dropOld ? [fresh] : [fresh, ...keys];
+      jwks = publicKeySet();
       return fresh.kid;
     },
     currentKid: () => keys[0]?.kid,
