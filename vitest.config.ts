@@ -6,10 +6,17 @@ export default defineConfig({
   plugins: [
     cloudflareTest(async () => ({
       wrangler: { configPath: './wrangler.toml' },
+      // The production factories with injectable fetch/clock (see the file); Workflow instances run this module too.
+      main: './test/worker-entry.ts',
       miniflare: {
-        // Tests never read .dev.vars: every value they need is set here or by the test itself.
+        // Tests never read .dev.vars: every value they need is set here or by the test itself. The Logto values
+        // match the emulator that test/pipeline.ts starts at this endpoint.
         bindings: {
-          LOGTO_M2M_APP_SECRET: 'test-secret',
+          LOGTO_ENDPOINT: 'http://localhost:3301',
+          LOGTO_M2M_APP_ID: 'm2m-app',
+          LOGTO_M2M_APP_SECRET: 'm2m-secret',
+          LOGTO_WEBHOOK_SIGNING_KEY: 'test-signing-key-current',
+          SIGNUP_ROLE_NAMES: 'member,beta-tester',
           LOGTO_E2E: '',
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
         },

@@ -1,14 +1,16 @@
 import { Hono } from 'hono';
 import { createFaults, DroppedConnection, type RateLimit } from './faults';
-import { logtoError } from './http';
+import { generateId, logtoError } from './http';
 import { mountOrganizationRoutes } from './management-organizations';
-import { mountUserRoutes } from './management-users';
+import { mountUserRoutes, newUser } from './management-users';
 import { createOidc, type SigningAlgorithm } from './oidc';
-import { createStore, type EmulatedApp } from './store';
+import { createStore, type EmulatedApp, type EmulatedUser } from './store';
+import { createWebhookSender, type EmulatedHook, interactionUser } from './webhooks';
 
 export type { FaultRule, RateLimit } from './faults';
 export type { SigningAlgorithm, TokenFaults } from './oidc';
 export type * from './store';
+export type { Delivery, EmulatedHook } from './webhooks';
 
 export interface LogtoEmulatorOptions {
   /** The origin the emulator believes it serves (issuer = `{endpoint}/oidc`). Default `http://logto.test`. */
@@ -24,7 +26,23 @@ export interface LogtoEmulatorOptions {
   /** Seed for probabilistic faults. */
   seed?: number;
   rateLimit?: RateLimit;
+  /** Webhooks to send (like hooks configured in Logto Console). More can be added with `webhooks.add`. */
+  hooks?: (Partial<EmulatedHook> & Pick<EmulatedHook, 'url' | 'signingKey'>)[];
+  /** How webhooks are delivered; default the global fetch. Tests pass the Worker's fetch. */
+  deliver?: typeof fetch;
 }
+
+/** A simulated sign-up through the Experience API (the `application` the user signs up through). */
+export interface SignUpInput {
+  username?: string;
+  primaryEmail?: string;
+  name?: string;
+  identities?: EmulatedUser['identities'];
+  application?: { id: string; type: string; name: string; description: string | null };
+  userAgent?: string;
+}
+
+const DEFAULT_APPLICATION = { id: 'spa-app', type: 'SPA', name: 'Sign-in app', description: null };
 
 export const DEFAULT_EMULATOR_APP: EmulatedApp = { id: 'm2m-app', secret: 'm2m-secret', hasAllScope: true };
 
@@ -50,6 +68,9 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
     apps: store.apps,
   });
   const faults = createFaults({ now, sleep, seed: options.seed ?? 1 });
+  const webhooks = createWebhookSender({ deliver: options.deliver });
+  for (const hook of options.hooks ?? []) webhooks.add(hook);
+  const iso = () => new Date(now()).toISOString();
   if (options.rateLimit) faults.setRateLimit(options.rateLimit);
 
   const api = new Hono();
@@ -70,7 +91,24 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
     if (!verdict.scope.split(' ').includes('all')) return logtoError(c, 403, 'auth.forbidden', 'Forbidden.');
     await next();
   });
-  mountUserRoutes(api, { store, now });
+  mountUserRoutes(api, {
+    store,
+    now,
+    // Management API context, as in the real capture user-created-management-api.json.
+    onUserCreated: (user, c) =>
+      void webhooks.emit({
+        event: 'User.Created',
+        createdAt: iso(),
+        userAgent: c.req.header('user-agent') ?? '',
+        ip: '127.0.0.1',
+        path: '/users',
+        method: 'POST',
+        status: 200,
+        params: {},
+        matchedRoute: '/users',
+        data: user,
+      }),
+  });
   mountOrganizationRoutes(api, { store, now });
 
   const app = new Hono();
@@ -93,6 +131,46 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
     /** Serves one request in-process: pass as `fetch` to the token cache and the client. */
     fetch: (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
       Promise.resolve(app.fetch(new Request(input, init))),
+    webhooks,
+    /**
+     * Simulates a sign-up through the Experience API: creates the user, then sends `User.Created` (at identification)
+     * and `PostRegister` (at submit), in that order, with the shapes of the real captures. Resolves with the user once
+     * both deliveries were answered.
+     */
+    async signUp(input: SignUpInput = {}): Promise<EmulatedUser> {
+      const application = input.application ?? DEFAULT_APPLICATION;
+      const user = newUser({ username: input.username ?? `user_${generateId(8)}`, ...input }, now());
+      user.hasPassword = true;
+      store.users.set(user.id, user);
+      const sessionId = generateId(43);
+      const userAgent = input.userAgent ?? 'Mozilla/5.0 (emulated browser)';
+      const created = {
+        event: 'User.Created',
+        createdAt: iso(),
+        interactionEvent: 'Register',
+        userAgent,
+        applicationId: application.id,
+        sessionId,
+        ip: '127.0.0.1',
+        application,
+        data: interactionUser(user),
+      };
+      user.lastSignInAt = now();
+      user.updatedAt = now();
+      const registered = {
+        event: 'PostRegister',
+        interactionEvent: 'Register',
+        createdAt: iso(),
+        sessionId,
+        userAgent,
+        userId: user.id,
+        userIp: '127.0.0.1',
+        user: interactionUser(user),
+        application,
+      };
+      await webhooks.emit(created, registered);
+      return user;
+    },
     setTokenFaults: oidc.setTokenFaults,
     rotateKeys: oidc.rotateKeys,
     currentKid: oidc.currentKid,

@@ -1,6 +1,8 @@
-import { createApp } from './handlers';
+import { createWorker } from './handlers';
+import { createEventWorkflow } from './workflow';
 
-/** The Worker: a Hono app on `fetch`. */
-export default {
-  fetch: createApp().fetch,
-} satisfies ExportedHandler<Env>;
+/** The Worker: `fetch` (Hono app) and `scheduled` (cron sweep). */
+export default createWorker();
+
+/** One instance per journaled event run (binding EVENT_WORKFLOW in wrangler.toml). */
+export class LogtoEventWorkflow extends createEventWorkflow() {}

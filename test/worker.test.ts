@@ -33,7 +33,8 @@ describe('worker routes', () => {
   });
 
   it('/readyz with no Logto configured → 503 naming the missing variable', async () => {
-    const response = await exports.default.fetch('http://worker.test/readyz');
+    const unconfigured = { ...env, LOGTO_ENDPOINT: '', LOGTO_TENANT_ID: '' };
+    const response = await createApp().fetch(new Request('http://worker.test/readyz'), unconfigured);
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({
       status: 'not_ready',

@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';
-import { ConfigError, createServiceProvider, type ServiceDeps } from '../services';
+import { createRunStarter } from '../pipeline/starter';
+import { ConfigError, createPipelineProvider, createServiceProvider, type ServiceDeps } from '../services';
+import { sweepJournal } from './scheduled';
+import { mountWebhookRoutes } from './webhooks';
 
 /**
  * Builds the Worker's Hono app. Dependencies (outbound fetch, clock) are injected so tests can point the Worker at
@@ -8,7 +11,10 @@ import { ConfigError, createServiceProvider, type ServiceDeps } from '../service
  */
 export function createApp(deps: ServiceDeps = {}) {
   const services = createServiceProvider(deps);
+  const pipelines = createPipelineProvider(deps);
+  const now = deps.now ?? Date.now;
   const app = new Hono<{ Bindings: Env }>();
+  mountWebhookRoutes(app, { pipelines, starter: createRunStarter(), now });
 
   /** Liveness: answers without touching Logto or the configuration. */
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -28,7 +34,8 @@ export function createApp(deps: ServiceDeps = {}) {
     const ready = c.req.path === '/readyz';
     if (error instanceof ConfigError) {
       const body = { error: 'configuration_error', variable: error.variable, reason: error.reason };
-      return c.json(ready ? { status: 'not_ready', ...body } : body, ready ? 503 : 500);
+      // 503, not 500: the Worker cannot serve until the operator fixes a variable (and a retrying sender retries).
+      return c.json(ready ? { status: 'not_ready', ...body } : body, 503);
     }
     if (error instanceof TokenEndpointError || error instanceof TokenCheckError) {
       const detail =
@@ -43,4 +50,19 @@ export function createApp(deps: ServiceDeps = {}) {
     return c.json({ error: 'internal_error' }, 500);
   });
   return app;
+}
+
+/**
+ * The Worker: the Hono app on `fetch` and the cron sweep on `scheduled`. `deps` as for {@link createApp}.
+ */
+export function createWorker(deps: ServiceDeps = {}) {
+  const app = createApp(deps);
+  const pipelines = createPipelineProvider(deps);
+  const now = deps.now ?? Date.now;
+  return {
+    fetch: app.fetch,
+    async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+      ctx.waitUntil(sweepJournal(env, pipelines(env), now));
+    },
+  } satisfies ExportedHandler<Env>;
 }

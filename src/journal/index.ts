@@ -17,6 +17,8 @@ export interface JournalEntry {
   lastErrorMessage: string | null;
   rawBody: string;
   finishedAt: number | null;
+  /** How many times an operator replayed the event; each run has its own Workflow instance ID. */
+  replays: number;
 }
 
 export interface NewEvent {
@@ -26,6 +28,8 @@ export interface NewEvent {
   subject?: string | null;
   status: Extract<EventStatus, 'received' | 'ignored' | 'self'>;
   rawBody: string;
+  /** Why an event is `ignored`/`self` (stored in the last-error columns, e.g. `unknown_event`). */
+  reason?: { code: string; message: string };
 }
 
 export interface ListFilter {
@@ -58,7 +62,18 @@ const toEntry = (row: Row): JournalEntry => ({
   lastErrorMessage: (row.last_error_message as string | null) ?? null,
   rawBody: String(row.raw_body),
   finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+  replays: Number(row.replays ?? 0),
 });
+
+/** Workflow instance ID of an event's current run: `evt-<key>` for the first, `evt-<key>-r<n>` for replay n. */
+export const instanceIdOf = (entry: Pick<JournalEntry, 'eventKey' | 'replays'>): string =>
+  entry.replays > 0 ? `evt-${entry.eventKey}-r${entry.replays}` : `evt-${entry.eventKey}`;
+
+/** Statuses an operator may replay (a `received`/`running` event is still being handled). */
+export const REPLAYABLE: EventStatus[] = ['done', 'failed', 'ignored', 'self'];
+
+/** Outcome of claiming an action: act, or skip because another event already did (or is doing) it. */
+export type ActionClaim = { act: true } | { act: false; by: string; status: 'claimed' | 'done' };
 
 const encodeCursor = (entry: JournalEntry) => btoa(`${entry.receivedAt}:${entry.eventKey}`);
 function decodeCursor(cursor: string): { receivedAt: number; eventKey: string } | undefined {
@@ -96,8 +111,9 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
       const finished = event.status === 'received' ? null : at;
       const result = await db
         .prepare(
-          `INSERT INTO events (event_key, source, event_type, subject, received_at, status, raw_body, finished_at, updated_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5) ON CONFLICT (event_key) DO NOTHING`,
+          `INSERT INTO events (event_key, source, event_type, subject, received_at, status, raw_body, finished_at,
+             updated_at, last_error_code, last_error_message)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10) ON CONFLICT (event_key) DO NOTHING`,
         )
         .bind(
           event.eventKey,
@@ -108,6 +124,8 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
           event.status,
           event.rawBody,
           finished,
+          event.reason?.code ?? null,
+          event.reason?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
         )
         .run();
       return { inserted: (result.meta.changes ?? 0) > 0 };
@@ -161,6 +179,88 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
       const { results } = await db
         .prepare(
           `SELECT * FROM events WHERE status = 'received' AND received_at < ?1 ORDER BY received_at LIMIT ?2`,
+        )
+        .bind(olderThan, limit)
+        .all<Row>();
+      return results.map(toEntry);
+    },
+    /**
+     * Puts a finished event back to `received` for a new run and returns the entry (with its new instance ID via
+     * {@link instanceIdOf}); undefined when the event is unknown or not in a replayable status.
+     */
+    async markReplay(eventKey: string): Promise<JournalEntry | undefined> {
+      const row = await db
+        .prepare(
+          `UPDATE events SET status = 'received', replays = replays + 1, finished_at = NULL, updated_at = ?1
+           WHERE event_key = ?2 AND status IN ('done', 'failed', 'ignored', 'self') RETURNING *`,
+        )
+        .bind(now(), eventKey)
+        .first<Row>();
+      return row ? toEntry(row) : undefined;
+    },
+    /**
+     * Claims `actionKey` for `eventKey` so one action (e.g. the sign-up roles of one user) is performed by one event
+     * only, although Logto sends two events for one sign-up. The same event may claim again (a retry or a replay);
+     * another event takes over only a claim whose owner has failed.
+     */
+    async claimAction(actionKey: string, eventKey: string): Promise<ActionClaim> {
+      const inserted = await db
+        .prepare(
+          `INSERT INTO actions (action_key, event_key, status, claimed_at) VALUES (?1, ?2, 'claimed', ?3)
+           ON CONFLICT (action_key) DO NOTHING`,
+        )
+        .bind(actionKey, eventKey, now())
+        .run();
+      if ((inserted.meta.changes ?? 0) > 0) return { act: true };
+      const row = await db
+        .prepare(
+          `SELECT a.event_key, a.status, e.status AS owner_status FROM actions a
+           LEFT JOIN events e ON e.event_key = a.event_key WHERE a.action_key = ?1`,
+        )
+        .bind(actionKey)
+        .first<Row>();
+      if (!row || row.event_key === eventKey) return { act: true };
+      const owner = String(row.event_key);
+      if (row.status === 'claimed' && (row.owner_status === 'failed' || row.owner_status === null)) {
+        const taken = await db
+          .prepare(
+            `UPDATE actions SET event_key = ?1, claimed_at = ?2 WHERE action_key = ?3 AND event_key = ?4 AND status = 'claimed'`,
+          )
+          .bind(eventKey, now(), actionKey, owner)
+          .run();
+        if ((taken.meta.changes ?? 0) > 0) return { act: true };
+      }
+      return { act: false, by: owner, status: row.status === 'done' ? 'done' : 'claimed' };
+    },
+    /** Marks a claimed action done, with a short JSON summary of what was changed in Logto. */
+    async completeAction(actionKey: string, eventKey: string, detail: unknown): Promise<void> {
+      await db
+        .prepare(
+          `UPDATE actions SET status = 'done', detail = ?1, done_at = ?2 WHERE action_key = ?3 AND event_key = ?4`,
+        )
+        .bind(JSON.stringify(detail ?? null).slice(0, 2000), now(), actionKey, eventKey)
+        .run();
+    },
+    async getAction(
+      actionKey: string,
+    ): Promise<{ eventKey: string; status: string; detail: unknown; doneAt: number | null } | undefined> {
+      const row = await db
+        .prepare('SELECT * FROM actions WHERE action_key = ?1')
+        .bind(actionKey)
+        .first<Row>();
+      if (!row) return undefined;
+      return {
+        eventKey: String(row.event_key),
+        status: String(row.status),
+        detail: row.detail ? JSON.parse(String(row.detail)) : null,
+        doneAt: row.done_at === null ? null : Number(row.done_at),
+      };
+    },
+    /** Events `running` whose row has not changed since before `olderThan` (epoch ms). */
+    async listStale(olderThan: number, limit = 50): Promise<JournalEntry[]> {
+      const { results } = await db
+        .prepare(
+          `SELECT * FROM events WHERE status = 'running' AND updated_at < ?1 ORDER BY updated_at LIMIT ?2`,
         )
         .bind(olderThan, limit)
         .all<Row>();

@@ -1,5 +1,8 @@
 import { waitUntil } from 'cloudflare:workers';
+import { type Automation, automationsFor } from '../automations';
 import { type ConfigResult, type LogtoConfig, parseLogtoConfig } from '../config';
+import { type PipelineConfig, parsePipelineConfig } from '../config/pipeline';
+import { createJournal, type Journal } from '../journal';
 import { createTokenCache, type TokenCache } from '../kv-token-cache';
 import { createLogtoClient, type LogtoClient, PROJECT_USER_AGENT } from '../logto-client';
 
@@ -26,6 +29,8 @@ export interface ServiceDeps {
   /** Outbound fetch; tests inject the Logto emulator here. */
   fetch?: typeof fetch;
   now?: () => number;
+  /** Inline waits of the token cache and the client (retry backoff, short Retry-After). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 type Bindings = Pick<Env, 'TOKEN_CACHE'>;
@@ -62,6 +67,7 @@ function build(env: Bindings, parsed: ConfigResult, fingerprint: string, deps: S
     kv: env.TOKEN_CACHE,
     fetch: deps.fetch,
     now: deps.now,
+    sleep: deps.sleep,
     skewSeconds: config.tokenExpirySkewSeconds,
     timeoutMs: config.apiTimeoutMs,
     userAgent: PROJECT_USER_AGENT,
@@ -72,8 +78,57 @@ function build(env: Bindings, parsed: ConfigResult, fingerprint: string, deps: S
     tokens,
     fetch: deps.fetch,
     now: deps.now,
+    sleep: deps.sleep,
     timeoutMs: config.apiTimeoutMs,
     budget: config.rateBudget,
   });
   return { env, fingerprint, services: { config, tokens, logto } };
+}
+
+/** What the webhook pipeline needs: its configuration, the journal and the enabled automations. */
+export interface Pipeline {
+  config: PipelineConfig;
+  journal: Journal;
+  automations: Automation[];
+}
+
+type PipelineBindings = Pick<Env, 'JOURNAL'>;
+
+/**
+ * Returns the pipeline for `env`, validating LOGTO_WEBHOOK_SIGNING_KEY and friends the first time it sees that `env`.
+ * Independent of the Logto M2M configuration: webhooks are verified and recorded even when Management API access is
+ * misconfigured (their runs then fail visibly and can be replayed). Throws {@link ConfigError}.
+ */
+export function createPipelineProvider(
+  deps: Pick<ServiceDeps, 'now'> = {},
+): (env: PipelineBindings) => Pipeline {
+  let built:
+    | { env: PipelineBindings; fingerprint: string; pipeline?: Pipeline; error?: ConfigError }
+    | undefined;
+  return (env) => {
+    if (built?.env !== env) {
+      const parsed = parsePipelineConfig(env);
+      const fingerprint = JSON.stringify(parsed);
+      if (built?.fingerprint === fingerprint && built.pipeline) {
+        built = {
+          ...built,
+          env,
+          pipeline: { ...built.pipeline, journal: createJournal(env.JOURNAL, deps.now) },
+        };
+      } else if (parsed.ok) {
+        const pipeline = {
+          config: parsed.config,
+          journal: createJournal(env.JOURNAL, deps.now),
+          automations: automationsFor(parsed.config),
+        };
+        built = { env, fingerprint, pipeline };
+      } else {
+        const error = new ConfigError(parsed.variable, parsed.reason);
+        console.error(error.message);
+        built = { env, fingerprint, error };
+      }
+    }
+    if (built.error) throw built.error;
+    return built.pipeline as Pipeline;
+  };
 }

@@ -1,0 +1,80 @@
+/**
+ * Configuration of the webhook pipeline (ingress, automations, admin API), validated separately from the Logto
+ * M2M configuration: the Worker can verify and record webhooks even while its Management API access is broken.
+ * A bad value yields a Result naming the variable — never its value.
+ */
+
+export interface PipelineConfig {
+  /** Current signing key first, then the one being rotated out (if set). */
+  signingKeys: string[];
+  /** Oldest accepted `createdAt`, as an age in ms (default 15 min). */
+  maxAgeMs: number;
+  /** How far in the future `createdAt` may be (clock skew), in ms: the smaller of 5 min and `maxAgeMs`. */
+  maxFutureMs: number;
+  /** Role names the built-in sign-up automation assigns (empty: the automation is off). */
+  signupRoleNames: string[];
+  /** Admin API access; undefined when ADMIN_API_RESOURCE is not set (the admin API then answers 503). */
+  admin?: { resource: string; appIds: string[] };
+}
+
+export type PipelineConfigResult =
+  | { ok: true; config: PipelineConfig }
+  | { ok: false; variable: string; reason: string };
+
+const DEFAULT_MAX_AGE_SECONDS = 900;
+const MAX_FUTURE_MS = 5 * 60_000;
+
+const text = (env: object, name: string): string => {
+  const value = (env as Partial<Record<string, unknown>>)[name];
+  return typeof value === 'string' ? value.trim() : '';
+};
+
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+const fail = (variable: string, reason: string): PipelineConfigResult => ({ ok: false, variable, reason });
+
+/** Reads LOGTO_WEBHOOK_SIGNING_KEY(_PREVIOUS), WEBHOOK_MAX_AGE_SECONDS, SIGNUP_ROLE_NAMES, ADMIN_API_RESOURCE, ADMIN_APP_IDS. */
+export function parsePipelineConfig(env: object): PipelineConfigResult {
+  const current = text(env, 'LOGTO_WEBHOOK_SIGNING_KEY');
+  const previous = text(env, 'LOGTO_WEBHOOK_SIGNING_KEY_PREVIOUS');
+  if (!current) {
+    return fail(
+      'LOGTO_WEBHOOK_SIGNING_KEY',
+      'is required: the signing key of your Logto webhook (Console → Webhooks → Signing key), set as a secret',
+    );
+  }
+  const ageRaw = text(env, 'WEBHOOK_MAX_AGE_SECONDS');
+  const age = ageRaw ? Number(ageRaw) : DEFAULT_MAX_AGE_SECONDS;
+  if (!/^\d*$/.test(ageRaw) || age < 30 || age > 86_400) {
+    return fail('WEBHOOK_MAX_AGE_SECONDS', 'must be a whole number of seconds, 30–86400');
+  }
+  const roleNames = list(text(env, 'SIGNUP_ROLE_NAMES'));
+  if (roleNames.some((name) => name.length > 128)) {
+    return fail('SIGNUP_ROLE_NAMES', 'must be a comma list of role names (each at most 128 characters)');
+  }
+  const resource = text(env, 'ADMIN_API_RESOURCE');
+  const appIds = list(text(env, 'ADMIN_APP_IDS'));
+  if (resource && !URL.canParse(resource)) {
+    return fail(
+      'ADMIN_API_RESOURCE',
+      'must be the API identifier (an absolute URL) of an API resource in Logto',
+    );
+  }
+  if (resource && appIds.length === 0) {
+    return fail('ADMIN_APP_IDS', 'must list the M2M app IDs allowed to call the admin API');
+  }
+  return {
+    ok: true,
+    config: {
+      signingKeys: previous ? [current, previous] : [current],
+      maxAgeMs: age * 1000,
+      maxFutureMs: Math.min(MAX_FUTURE_MS, age * 1000),
+      signupRoleNames: roleNames,
+      admin: resource ? { resource, appIds } : undefined,
+    },
+  };
+}

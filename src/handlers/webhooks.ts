@@ -1,0 +1,31 @@
+import type { Hono } from 'hono';
+import { ingestLogtoDelivery } from '../pipeline/ingest';
+import type { createRunStarter } from '../pipeline/starter';
+import type { Pipeline } from '../services';
+
+interface WebhookDeps {
+  pipelines: (env: Env) => Pipeline;
+  starter: ReturnType<typeof createRunStarter>;
+  now: () => number;
+}
+
+/**
+ * `POST /webhooks/logto`: verify → record → answer. The run is started after the answer (coalesced into
+ * `createBatch` calls under `waitUntil`); the cron restart covers a start that never happened.
+ */
+export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDeps) {
+  app.post('/webhooks/logto', async (c) => {
+    const { config, journal, automations } = deps.pipelines(c.env);
+    const outcome = await ingestLogtoDelivery({
+      body: c.req.raw.body,
+      contentLength: c.req.header('content-length') ?? null,
+      signature: c.req.header('logto-signature-sha-256') ?? null,
+      config,
+      journal,
+      now: deps.now,
+      wanted: (event) => automations.some((automation) => automation.wants(event)),
+    });
+    if (outcome.start) c.executionCtx.waitUntil(deps.starter(c.env.EVENT_WORKFLOW, outcome.start));
+    return c.json(outcome.body, outcome.status);
+  });
+}

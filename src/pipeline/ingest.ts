@@ -1,0 +1,124 @@
+import type { PipelineConfig } from '../config/pipeline';
+import { eventKey, type LogtoEvent, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
+import type { Journal } from '../journal';
+import { PROJECT_USER_AGENT } from '../logto-client';
+import { verifyLogtoSignature } from '../webhook-signature';
+
+/** Largest webhook body accepted (Logto's payloads are a few KiB). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The answer to one delivery. `start` is set when a new event was recorded for processing. */
+export interface IngestOutcome {
+  status: 200 | 202 | 400 | 401 | 413 | 503;
+  body: { status?: string; error?: string; reason?: string; eventKey?: string };
+  start?: { eventKey: string; replays: number };
+}
+
+export interface IngestInput {
+  body: ReadableStream<Uint8Array> | null;
+  contentLength: string | null;
+  signature: string | null;
+  config: Pick<PipelineConfig, 'signingKeys' | 'maxAgeMs' | 'maxFutureMs'>;
+  journal: Pick<Journal, 'record'>;
+  now: () => number;
+  /** Whether any automation acts on this event; events none acts on are recorded as `ignored`. */
+  wanted: (event: LogtoEvent) => boolean;
+}
+
+const reject = (status: IngestOutcome['status'], error: string, reason?: string): IngestOutcome => ({
+  status,
+  body: reason ? { error, reason } : { error },
+});
+
+/** Reads at most `limit` bytes; undefined when the body is larger. */
+async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number) {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Is the payload's User-Agent this project's own (the event echoes one of our Management API writes)? */
+export const isOwnEvent = (event: LogtoEvent) => userAgentOf(event)?.startsWith(PROJECT_USER_AGENT) === true;
+
+/**
+ * One Logto webhook delivery, in the order the invariants demand: size cap → signature over the raw bytes (before
+ * any parsing) → UTF-8 → JSON → schema → freshness → event key → journal insert (the dedupe). Only a recorded event
+ * gets a 2xx; a journal failure is a 503 so a sender that retries will retry.
+ */
+export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOutcome> {
+  const declared = Number(input.contentLength ?? '0');
+  if (declared > MAX_BODY_BYTES) return reject(413, 'payload_too_large');
+  const raw = await readCapped(input.body, MAX_BODY_BYTES);
+  if (!raw) return reject(413, 'payload_too_large');
+
+  const verdict = await verifyLogtoSignature(raw, input.signature, input.config.signingKeys);
+  if (!verdict.ok) return reject(401, 'invalid_signature', verdict.reason);
+
+  let text: string;
+  let json: unknown;
+  try {
+    text = utf8.decode(raw);
+    json = JSON.parse(text);
+  } catch {
+    return reject(400, 'invalid_json');
+  }
+  const parsed = parseLogtoEvent(json);
+  if (!parsed.ok) return reject(400, 'invalid_payload', parsed.reason);
+  const event = parsed.event;
+
+  const createdAt = Date.parse(event.createdAt);
+  const now = input.now();
+  if (createdAt < now - input.config.maxAgeMs) return reject(401, 'stale_event');
+  if (createdAt > now + input.config.maxFutureMs) return reject(401, 'future_event');
+
+  const key = await eventKey(raw);
+  const own = isOwnEvent(event);
+  const wanted = !own && event.family !== 'unknown' && input.wanted(event);
+  const status = own ? 'self' : wanted ? 'received' : 'ignored';
+  const reason = own
+    ? { code: 'own_write', message: 'caused by this Worker’s own Management API call' }
+    : event.family === 'unknown'
+      ? { code: 'unknown_event', message: `unknown event name ${event.event.slice(0, 100)}` }
+      : wanted
+        ? undefined
+        : { code: 'no_automation', message: 'no automation acts on this event' };
+  let inserted: boolean;
+  try {
+    ({ inserted } = await input.journal.record({
+      eventKey: key,
+      source: 'logto',
+      eventType: event.event.slice(0, 200),
+      subject: subjectOf(event) ?? null,
+      status,
+      rawBody: text,
+      reason,
+    }));
+  } catch (error) {
+    console.error(`journal insert failed: ${error instanceof Error ? error.message : 'unknown error'}`);
+    return reject(503, 'journal_unavailable');
+  }
+  if (!inserted) return { status: 200, body: { status: 'duplicate', eventKey: key } };
+  if (status !== 'received') return { status: 200, body: { status, eventKey: key } };
+  return { status: 202, body: { status: 'accepted', eventKey: key }, start: { eventKey: key, replays: 0 } };
+}

@@ -1,0 +1,91 @@
+import { createExecutionContext, introspectWorkflow, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { createLogtoEmulator, type LogtoEmulatorOptions } from '../emulator';
+import { createJournal, type EventStatus } from '../src/journal';
+import worker, { testRuntime } from './worker-entry';
+
+/** The hook URL the emulator delivers to; deliveries are served in-process by the Worker under test. */
+export const HOOK_URL = 'http://worker.test/webhooks/logto';
+export const SIGNING_KEY = env.LOGTO_WEBHOOK_SIGNING_KEY;
+export const SIGNUP_ROLES = env.SIGNUP_ROLE_NAMES.split(',');
+
+/** Calls the Worker under test like the runtime would, and waits for its `waitUntil` work (the run starts). */
+export async function callWorker(input: RequestInfo | URL, init?: RequestInit, workerEnv: Env = env) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    new Request(input, init) as Request<unknown, IncomingRequestCfProperties>,
+    workerEnv,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/**
+ * The whole pipeline wired in-process: a Logto emulator at the endpoint vitest.config.ts configures (with the roles
+ * SIGNUP_ROLE_NAMES names), its webhooks delivered to the Worker, Workflow sleeps disabled. One per test file: the
+ * Worker's isolate caches the emulator's token.
+ */
+export async function setupPipeline(options: LogtoEmulatorOptions = {}) {
+  const emulator = await createLogtoEmulator({ endpoint: env.LOGTO_ENDPOINT, ...options });
+  testRuntime.fetch = emulator.fetch;
+  const roleIds: Record<string, string> = {};
+  for (const name of SIGNUP_ROLES) {
+    const response = await emulator.fetch(`${emulator.endpoint}/api/roles`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await emulatorToken(emulator)}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name, description: name }),
+    });
+    roleIds[name] = ((await response.json()) as { id: string }).id;
+  }
+  emulator.faults.resetCounts();
+  emulator.webhooks.add({ url: HOOK_URL, signingKey: SIGNING_KEY });
+  emulator.webhooks.setDeliver((input, init) => callWorker(input, init));
+  const introspector = await introspectWorkflow(env.EVENT_WORKFLOW);
+  await introspector.modifyAll(async (m) => {
+    await m.disableSleeps();
+    await m.disableRetryDelays();
+  });
+  const journal = createJournal(env.JOURNAL);
+  return {
+    emulator,
+    journal,
+    roleIds,
+    introspector,
+    /** Role names the emulator says the user has. */
+    rolesOf: (userId: string) =>
+      [...(emulator.store.userRoles.get(userId) ?? [])]
+        .map((id) => emulator.store.roles.get(id)?.name)
+        .sort(),
+    /** Waits until no event is `received` or `running`, then returns the counts per status. */
+    async drain(timeoutMs = 15_000) {
+      await emulator.webhooks.settled();
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const counts = await journal.counts();
+        if (!counts.received && !counts.running) return counts as Partial<Record<EventStatus, number>>;
+        if (Date.now() > deadline) throw new Error(`journal did not drain: ${JSON.stringify(counts)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+  };
+}
+
+async function emulatorToken(emulator: Awaited<ReturnType<typeof createLogtoEmulator>>) {
+  const response = await emulator.fetch(`${emulator.endpoint}/oidc/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${btoa(`${env.LOGTO_M2M_APP_ID}:${env.LOGTO_M2M_APP_SECRET}`)}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      resource: emulator.resource,
+      scope: 'all',
+    }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
