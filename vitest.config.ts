@@ -17,6 +17,8 @@ export default defineConfig({
           LOGTO_M2M_APP_SECRET: 'm2m-secret',
           LOGTO_WEBHOOK_SIGNING_KEY: 'test-signing-key-current',
           SIGNUP_ROLE_NAMES: 'member,beta-tester',
+          // Short, so the emulator's injected delays become client timeouts quickly.
+          LOGTO_API_TIMEOUT_MS: '400',
           LOGTO_E2E: '',
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
         },

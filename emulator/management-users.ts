@@ -16,9 +16,9 @@ const notExists = (c: Context, id: string) =>
   logtoError(c, 404, 'entity.not_exists_with_id', `The entity with ID \`${id}\` does not exist.`, { id });
 const nullableString = (value: unknown) => (typeof value === 'string' ? value : null);
 
-export function newUser(input: Record<string, unknown>, now: number): EmulatedUser {
+export function newUser(input: Record<string, unknown>, now: number, id = generateId(12)): EmulatedUser {
   return {
-    id: generateId(12),
+    id,
     username: nullableString(input.username),
     primaryEmail: nullableString(input.primaryEmail),
     primaryPhone: nullableString(input.primaryPhone),

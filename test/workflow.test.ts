@@ -1,0 +1,119 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventKey } from '../src/events';
+import { MAX_CALL_ATTEMPTS } from '../src/workflow';
+import { SIGNUP_ROLES, setupPipeline } from './pipeline';
+import worker, { testRuntime } from './worker-entry';
+
+let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
+beforeAll(async () => {
+  pipeline = await setupPipeline();
+});
+
+const ROLES_ROUTE = 'POST /api/users/:userId/roles';
+
+/** A PostRegister for a user the emulator does not have (deleted before the run). */
+const postRegisterFor = (userId: string) => ({
+  event: 'PostRegister',
+  interactionEvent: 'Register',
+  createdAt: new Date().toISOString(),
+  userAgent: 'Mozilla/5.0',
+  userId,
+  user: { id: userId, username: userId },
+  application: { id: 'app', type: 'SPA', name: 'app', description: null },
+});
+
+describe('durable runs', () => {
+  it('a role missing in Logto fails fast with role_not_found (no retries), visible in the journal', async () => {
+    const { emulator, journal } = pipeline;
+    const beta = [...emulator.store.roles.values()].find((role) => role.name === SIGNUP_ROLES[1]);
+    if (!beta) throw new Error('role missing');
+    emulator.store.roles.delete(beta.id);
+    const user = await emulator.signUp();
+    await pipeline.drain();
+    emulator.store.roles.set(beta.id, beta);
+    const failed = (await journal.list({ status: 'failed' })).entries;
+    // Both events of the sign-up: the second takes over the failed claim of the first, and fails the same way.
+    expect(failed.map((entry) => [entry.subject, entry.lastErrorCode])).toEqual([
+      [user.id, 'role_not_found'],
+      [user.id, 'role_not_found'],
+    ]);
+    expect(emulator.faults.count(ROLES_ROUTE)).toBe(0);
+    expect(pipeline.rolesOf(user.id)).toEqual([]);
+  });
+
+  it('a user deleted before the run: 404 fails fast with Logto’s code after one call', async () => {
+    const { emulator, journal } = pipeline;
+    emulator.faults.resetCounts();
+    await emulator.webhooks.emit(postRegisterFor('ghost-user'));
+    await pipeline.drain();
+    const entry = (await journal.list({ status: 'failed' })).entries.find((e) => e.subject === 'ghost-user');
+    expect(entry?.lastErrorCode).toBe('entity.not_found');
+    expect(entry?.attempts).toBe(1);
+    expect(emulator.faults.count(ROLES_ROUTE)).toBe(1);
+  });
+
+  it('a 429 whose Retry-After is too long to wait inline is slept in a durable step, then the call succeeds', async () => {
+    const { emulator, journal } = pipeline;
+    emulator.faults.resetCounts();
+    emulator.faults.add({ target: ROLES_ROUTE, status: 429, retryAfterSeconds: 60, times: 1 });
+    const user = await emulator.signUp();
+    await pipeline.drain();
+    emulator.faults.clear();
+    expect(pipeline.rolesOf(user.id)).toEqual([...SIGNUP_ROLES].sort());
+    expect(emulator.faults.count(ROLES_ROUTE)).toBe(2);
+    const instances = await pipeline.introspector.get();
+    expect(instances.length).toBeGreaterThan(0);
+    expect((await journal.getAction(`signup-roles:${user.id}`))?.status).toBe('done');
+  });
+
+  it('retries exhausted on a persistent 503: the event is failed with the reason, after every attempt', async () => {
+    const { emulator, journal } = pipeline;
+    emulator.faults.resetCounts();
+    emulator.faults.add({ target: ROLES_ROUTE, status: 503 });
+    const user = await emulator.signUp();
+    await pipeline.drain(30_000);
+    emulator.faults.clear();
+    const failed = (await journal.list({ status: 'failed' })).entries.find((e) => e.subject === user.id);
+    expect(failed?.lastErrorCode).toBe('unknown');
+    expect(failed?.lastErrorMessage).toContain('503');
+    // Each durable attempt makes the client's call, which itself retries 3 times inline.
+    expect(emulator.faults.count(ROLES_ROUTE)).toBe(MAX_CALL_ATTEMPTS * 4);
+  });
+});
+
+describe('cron sweep', () => {
+  it('starts a run for an event still received after a minute (its waitUntil start was lost)', async () => {
+    const { emulator, journal } = pipeline;
+    const user = await emulator.signUp({ username: 'lost-start' });
+    await pipeline.drain();
+    // Record a sign-up the way the ingress does, without starting its run.
+    const raw = JSON.stringify({ ...postRegisterFor(user.id), hookId: 'hook' });
+    const key = await eventKey(new TextEncoder().encode(raw));
+    const recorded = Date.now();
+    await journal.record({
+      eventKey: key,
+      source: 'logto',
+      eventType: 'PostRegister',
+      subject: user.id,
+      status: 'received',
+      rawBody: raw,
+    });
+    const sweep = async () => {
+      const ctx = createExecutionContext();
+      await worker.scheduled(createScheduledController({ cron: '* * * * *' }), env, ctx);
+      await waitOnExecutionContext(ctx);
+    };
+    await sweep();
+    expect((await journal.get(key))?.status).toBe('received');
+    testRuntime.now = () => recorded + 61_000;
+    try {
+      await sweep();
+      await pipeline.drain();
+    } finally {
+      testRuntime.now = undefined;
+    }
+    expect((await journal.get(key))?.status).toBe('done');
+  });
+});
