@@ -17,6 +17,8 @@ export interface LogtoEmulatorOptions {
   endpoint?: string;
   /** Management API indicator. Default the OSS one, `https://default.logto.app/api`. */
   resource?: string;
+  /** Custom API resources (API identifiers) tokens may be requested for, e.g. the Worker's admin API. */
+  apiResources?: string[];
   /** M2M apps. Default one app `m2m-app` / `m2m-secret` holding the `all` scope. */
   apps?: EmulatedApp[];
   algorithm?: SigningAlgorithm;
@@ -66,6 +68,7 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
     tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
     now,
     apps: store.apps,
+    apiResources: options.apiResources ?? [],
   });
   const faults = createFaults({ now, sleep, seed: options.seed ?? 1 });
   const webhooks = createWebhookSender({ deliver: options.deliver });

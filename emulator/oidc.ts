@@ -38,6 +38,8 @@ export interface OidcOptions {
   tokenTtlSeconds: number;
   now: () => number;
   apps: Map<string, EmulatedApp>;
+  /** Other API resources (custom APIs registered in Logto) tokens can be requested for; no `all` scope on those. */
+  apiResources: string[];
 }
 
 async function createSigningKey(algorithm: SigningAlgorithm): Promise<SigningKey> {
@@ -95,18 +97,19 @@ export async function createOidc(options: OidcOptions) {
     scope: string | null;
   }[] = [];
 
-  async function issue(app: EmulatedApp): Promise<string> {
+  async function issue(app: EmulatedApp, resource: string): Promise<string> {
+    const management = resource === options.resource;
     const [key] = keys;
     if (!key) throw new Error('no signing key');
     const iat = Math.floor(options.now() / 1000) - (faults.expired ? 2 * options.tokenTtlSeconds : 0);
     const payload: JWTPayload = { jti: crypto.randomUUID(), client_id: app.id };
-    if (app.hasAllScope && !faults.missingScope) payload.scope = 'all';
+    if (management && app.hasAllScope && !faults.missingScope) payload.scope = 'all';
     return new SignJWT(payload)
       .setProtectedHeader({ alg: options.algorithm, typ: faults.wrongType ? 'JWT' : 'at+jwt', kid: key.kid })
       .setIssuedAt(iat)
       .setExpirationTime(iat + options.tokenTtlSeconds)
       .setIssuer(faults.wrongIssuer ? 'https://evil.example/oidc' : options.issuer)
-      .setAudience(faults.wrongAudience ? 'https://other.example/api' : options.resource)
+      .setAudience(faults.wrongAudience ? 'https://other.example/api' : resource)
       .setSubject(faults.wrongSubject ? 'another-app-id' : app.id)
       .sign(faults.badSignature ? strayKey.privateKey : key.privateKey);
   }
@@ -142,17 +145,18 @@ export async function createOidc(options: OidcOptions) {
     if (form.get('grant_type') !== 'client_credentials') {
       return oauthError(c, 400, 'unsupported_grant_type', 'unsupported grant_type requested');
     }
-    if (form.get('resource') !== options.resource) {
+    const resource = form.get('resource') ?? '';
+    if (resource !== options.resource && !options.apiResources.includes(resource)) {
       return oauthError(c, 400, 'invalid_target', 'resource indicator is missing, or unknown');
     }
-    const token = await issue(registered);
+    const token = await issue(registered, resource);
     c.header('Cache-Control', 'no-store');
     const body: Record<string, unknown> = {
       access_token: token,
       expires_in: options.tokenTtlSeconds,
       token_type: 'Bearer',
     };
-    if (registered.hasAllScope && !faults.missingScope) body.scope = 'all';
+    if (resource === options.resource && registered.hasAllScope && !faults.missingScope) body.scope = 'all';
     return c.json(body);
   });
 

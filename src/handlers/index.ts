@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';
 import { createRunStarter } from '../pipeline/starter';
 import { ConfigError, createPipelineProvider, createServiceProvider, type ServiceDeps } from '../services';
+import { createAdminRoutes } from './admin';
 import { sweepJournal } from './scheduled';
 import { mountWebhookRoutes } from './webhooks';
 
@@ -15,6 +16,7 @@ export function createApp(deps: ServiceDeps = {}) {
   const now = deps.now ?? Date.now;
   const app = new Hono<{ Bindings: Env }>();
   mountWebhookRoutes(app, { pipelines, starter: createRunStarter(), now });
+  app.route('/admin', createAdminRoutes({ services, pipelines, fetch: deps.fetch, now }));
 
   /** Liveness: answers without touching Logto or the configuration. */
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -69,8 +69,11 @@ const toEntry = (row: Row): JournalEntry => ({
 export const instanceIdOf = (entry: Pick<JournalEntry, 'eventKey' | 'replays'>): string =>
   entry.replays > 0 ? `evt-${entry.eventKey}-r${entry.replays}` : `evt-${entry.eventKey}`;
 
-/** Statuses an operator may replay (a `received`/`running` event is still being handled). */
-export const REPLAYABLE: EventStatus[] = ['done', 'failed', 'ignored', 'self'];
+/**
+ * Statuses an operator may replay. A `received`/`running` event is still being handled; a `self` event echoes this
+ * Worker's own write and is never run (no loops).
+ */
+export const REPLAYABLE: EventStatus[] = ['done', 'failed', 'ignored'];
 
 /** Outcome of claiming an action: act, or skip because another event already did (or is doing) it. */
 export type ActionClaim = { act: true } | { act: false; by: string; status: 'claimed' | 'done' };
@@ -192,7 +195,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
       const row = await db
         .prepare(
           `UPDATE events SET status = 'received', replays = replays + 1, finished_at = NULL, updated_at = ?1
-           WHERE event_key = ?2 AND status IN ('done', 'failed', 'ignored', 'self') RETURNING *`,
+           WHERE event_key = ?2 AND status IN ('done', 'failed', 'ignored') RETURNING *`,
         )
         .bind(now(), eventKey)
         .first<Row>();

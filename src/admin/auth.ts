@@ -1,0 +1,47 @@
+import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
+import type { JwtAlgorithm } from '../config';
+
+export interface AdminAuthOptions {
+  /** `{endpoint}/oidc/jwks` of the Logto tenant that issues admin tokens. */
+  jwksUrl: string;
+  issuer: string;
+  /** ADMIN_API_RESOURCE: the `aud` admin tokens must carry. */
+  audience: string;
+  /** ADMIN_APP_IDS: the only `sub` values allowed (M2M apps: `sub` = client ID). */
+  appIds: string[];
+  algorithms: JwtAlgorithm[];
+  fetch: typeof fetch;
+  now: () => number;
+}
+
+export type AdminVerdict = { ok: true; appId: string } | { ok: false; status: 401 | 403 };
+
+/**
+ * Checks `Authorization: Bearer <Logto access token>` for the admin API: signature from the tenant's JWKS (allow-listed
+ * algorithms, `typ` at+jwt), `iss`, `aud` = ADMIN_API_RESOURCE, `exp`; then `sub` ∈ ADMIN_APP_IDS. A missing or bad
+ * token → 401; a valid token of another app → 403. The reason is never told to the caller.
+ */
+export function createAdminVerifier(options: AdminAuthOptions) {
+  const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
+    cooldownDuration: 30_000,
+    [customFetch]: (url, init) => options.fetch(url, init),
+  });
+  return async (authorization: string | undefined): Promise<AdminVerdict> => {
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
+    if (!match?.[1]) return { ok: false, status: 401 };
+    try {
+      const { payload } = await jwtVerify(match[1], jwks, {
+        algorithms: options.algorithms,
+        issuer: options.issuer,
+        audience: options.audience,
+        typ: 'at+jwt',
+        currentDate: new Date(options.now()),
+        requiredClaims: ['exp', 'sub'],
+      });
+      const appId = String(payload.sub);
+      return options.appIds.includes(appId) ? { ok: true, appId } : { ok: false, status: 403 };
+    } catch {
+      return { ok: false, status: 401 };
+    }
+  };
+}

@@ -1,0 +1,178 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_EMULATOR_APP } from '../emulator';
+import { callWorker, SIGNUP_ROLES, setupPipeline } from './pipeline';
+
+const ADMIN_RESOURCE = 'https://admin.automations.test';
+const OPS = { id: 'ops-app', secret: 'ops-secret', hasAllScope: false };
+const OTHER = { id: 'other-app', secret: 'other-secret', hasAllScope: false };
+const adminEnv = {
+  ...env,
+  ADMIN_API_RESOURCE: ADMIN_RESOURCE,
+  ADMIN_APP_IDS: `${OPS.id}, some-other-ops-app`,
+};
+
+let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
+beforeAll(async () => {
+  pipeline = await setupPipeline({
+    apps: [DEFAULT_EMULATOR_APP, OPS, OTHER],
+    apiResources: [ADMIN_RESOURCE],
+  });
+});
+
+async function tokenFor(app: { id: string; secret: string }, resource = ADMIN_RESOURCE) {
+  const response = await pipeline.emulator.fetch(`${pipeline.emulator.endpoint}/oidc/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${btoa(`${app.id}:${app.secret}`)}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+async function adminCall(
+  path: string,
+  init: RequestInit & { token?: string } = {},
+  workerEnv: Env = adminEnv,
+) {
+  const headers = new Headers(init.headers);
+  if (init.token !== undefined) headers.set('authorization', `Bearer ${init.token}`);
+  if (init.body) headers.set('content-type', 'application/json');
+  return callWorker(`http://worker.test/admin${path}`, { ...init, headers }, workerEnv);
+}
+
+describe('admin API authentication', () => {
+  it('no token / garbage / a Management API token (wrong aud) → 401; another app’s admin token → 403; no detail', async () => {
+    const cases: [string | undefined, number][] = [
+      [undefined, 401],
+      ['not-a-jwt', 401],
+      [await tokenFor(DEFAULT_EMULATOR_APP, pipeline.emulator.resource), 401],
+      [await tokenFor(OTHER), 403],
+    ];
+    for (const [token, status] of cases) {
+      const response = await adminCall('/events', { token });
+      expect(response.status).toBe(status);
+      expect(Object.keys((await response.json()) as object)).toEqual(['error']);
+    }
+  });
+
+  it('an expired admin token → 401', async () => {
+    const token = await tokenFor(OPS);
+    const later = { ...adminEnv };
+    const { testRuntime } = await import('./worker-entry');
+    testRuntime.now = () => Date.now() + 2 * 3600_000;
+    try {
+      expect((await adminCall('/events', { token }, later)).status).toBe(401);
+    } finally {
+      testRuntime.now = undefined;
+    }
+  });
+
+  it('without ADMIN_API_RESOURCE the admin API is off → 503', async () => {
+    const response = await adminCall('/events', { token: await tokenFor(OPS) }, env);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: 'admin_not_configured' });
+  });
+});
+
+describe('admin API: list, show, replay', () => {
+  it('lists with filters and a cursor, shows one with its payload, replays a failed event to done', async () => {
+    const { emulator } = pipeline;
+    const token = await tokenFor(OPS);
+    // A sign-up that fails because a role is missing, then is fixed and replayed.
+    const beta = [...emulator.store.roles.values()].find((role) => role.name === SIGNUP_ROLES[1]);
+    if (!beta) throw new Error('role missing');
+    emulator.store.roles.delete(beta.id);
+    const user = await emulator.signUp({ username: 'replay-me' });
+    await emulator.signUp({ username: 'someone-else' });
+    await pipeline.drain();
+
+    const failedPage = (await (await adminCall('/events?status=failed', { token })).json()) as {
+      events: { eventKey: string; subject: string; lastErrorCode: string; rawBody?: string }[];
+    };
+    expect(failedPage.events.map((event) => event.lastErrorCode)).toEqual([
+      'role_not_found',
+      'role_not_found',
+      'role_not_found',
+      'role_not_found',
+    ]);
+    expect(failedPage.events[0]?.rawBody).toBeUndefined();
+
+    const page1 = (await (await adminCall('/events?limit=3', { token })).json()) as {
+      events: unknown[];
+      nextCursor: string;
+    };
+    expect(page1.events).toHaveLength(3);
+    const page2 = (await (
+      await adminCall(`/events?limit=3&cursor=${encodeURIComponent(page1.nextCursor)}`, { token })
+    ).json()) as { events: unknown[]; nextCursor: string | null };
+    expect(page2.events).toHaveLength(1);
+    expect(page2.nextCursor).toBeNull();
+    const byType = (await (await adminCall('/events?type=PostRegister', { token })).json()) as {
+      events: { eventType: string }[];
+    };
+    expect(byType.events.map((event) => event.eventType)).toEqual(['PostRegister', 'PostRegister']);
+    expect((await adminCall('/events?status=bogus', { token })).status).toBe(400);
+
+    const target = failedPage.events.find((event) => event.subject === user.id);
+    if (!target) throw new Error('no failed event for the user');
+    const shown = (await (await adminCall(`/events/${target.eventKey}`, { token })).json()) as {
+      payload: { event: string };
+    };
+    expect(['User.Created', 'PostRegister']).toContain(shown.payload.event);
+    expect((await adminCall('/events/unknown-key', { token })).status).toBe(404);
+
+    emulator.store.roles.set(beta.id, beta);
+    const replay = await adminCall(`/events/${target.eventKey}/replay`, { token, method: 'POST' });
+    expect(replay.status).toBe(202);
+    await pipeline.drain();
+    expect(pipeline.rolesOf(user.id)).toEqual([...SIGNUP_ROLES].sort());
+    const after = (await (await adminCall(`/events/${target.eventKey}`, { token })).json()) as {
+      status: string;
+      replays: number;
+    };
+    expect(after).toMatchObject({ status: 'done', replays: 1 });
+    // A running or received event cannot be replayed; an unknown one is 404.
+    expect((await adminCall('/events/nope/replay', { token, method: 'POST' })).status).toBe(404);
+  });
+
+  it('replays every failed event in a time range; replaying done events changes nothing in Logto', async () => {
+    const { emulator, journal } = pipeline;
+    const token = await tokenFor(OPS);
+    const response = await adminCall('/replay', {
+      token,
+      method: 'POST',
+      body: JSON.stringify({ status: 'failed', since: new Date(Date.now() - 3600_000).toISOString() }),
+    });
+    expect(response.status).toBe(202);
+    const result = (await response.json()) as { replayed: string[]; remaining: boolean };
+    expect(result.replayed).toHaveLength(3);
+    expect(result.remaining).toBe(false);
+    await pipeline.drain();
+    expect(await journal.counts()).toEqual({ done: 4 });
+
+    // Replaying everything that is done: Logto's state is unchanged and no role was added.
+    const rolesBefore = new Map(
+      [...emulator.store.userRoles].map(([user, roles]) => [user, [...roles].sort()]),
+    );
+    const done = (await journal.list({ status: 'done' })).entries.map((entry) => entry.eventKey);
+    const again = await adminCall('/replay', {
+      token,
+      method: 'POST',
+      body: JSON.stringify({ eventKeys: done }),
+    });
+    expect(((await again.json()) as { replayed: string[] }).replayed).toHaveLength(4);
+    await pipeline.drain();
+    const rolesAfter = new Map(
+      [...emulator.store.userRoles].map(([user, roles]) => [user, [...roles].sort()]),
+    );
+    expect(rolesAfter).toEqual(rolesBefore);
+    for (const user of emulator.store.users.values()) {
+      const action = await journal.getAction(`signup-roles:${user.id}`);
+      expect((action?.detail as { addedRoleIds: string[] }).addedRoleIds).toEqual([]);
+    }
+    expect(await journal.counts()).toEqual({ done: 4 });
+  });
+});
