@@ -171,7 +171,7 @@ describe('admin API: list, show, replay', () => {
     expect(rolesAfter).toEqual(rolesBefore);
     for (const user of emulator.store.users.values()) {
       const action = await journal.getAction(`signup-roles:${user.id}`);
-      expect((action?.detail as { addedRoleIds: string[] }).addedRoleIds).toEqual([]);
+      expect((action?.detail as { addedRoleIds?: string[] } | undefined)?.addedRoleIds).toEqual([]);
     }
     expect(await journal.counts()).toEqual({ done: 4 });
   });
