@@ -176,3 +176,50 @@ describe('admin API: list, show, replay', () => {
     expect(await journal.counts()).toEqual({ done: 4 });
   });
 });
+
+describe('npm run replay (scripts/replay-cli.ts) against the Worker', () => {
+  it('gets a token with client_credentials, lists, shows and replays; never prints the token', async () => {
+    const { runReplayCli } = await import('../scripts/replay-cli');
+    const lines: string[] = [];
+    // Token requests go to the emulator, admin calls to the Worker under test.
+    const routed: typeof fetch = (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      return url.startsWith(pipeline.emulator.endpoint)
+        ? pipeline.emulator.fetch(input, init)
+        : callWorker(input, init, adminEnv);
+    };
+    const io = {
+      env: {
+        AUTOMATIONS_URL: 'http://worker.test',
+        LOGTO_ENDPOINT: pipeline.emulator.endpoint,
+        ADMIN_API_RESOURCE: ADMIN_RESOURCE,
+        ADMIN_CLIENT_ID: OPS.id,
+        ADMIN_CLIENT_SECRET: OPS.secret,
+      },
+      fetch: routed,
+      print: (line: string) => lines.push(line),
+    };
+    expect(await runReplayCli(['list', '--status', 'done', '--all'], io)).toBe(0);
+    expect(lines.at(-1)).toBe('4 event(s)');
+    const key = lines[0]?.split(/\s+/)[4] ?? '';
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(await runReplayCli(['show', key], io)).toBe(0);
+    expect(lines.join('\n')).toContain('"payload"');
+    expect(await runReplayCli(['replay', key, 'not-a-key'], io)).toBe(1);
+    expect(lines.slice(-2)).toEqual(['replayed 1, skipped 1', '  skipped not-a-key: not found']);
+    await pipeline.drain();
+    expect(await runReplayCli(['failed', '--since', '0'], io)).toBe(0);
+    expect(lines.at(-1)).toBe('replayed 0 failed event(s)');
+    expect(lines.join('\n')).not.toContain(OPS.secret);
+    expect(lines.join('\n')).not.toMatch(/eyJ/);
+
+    const denied: string[] = [];
+    const wrongApp = {
+      ...io,
+      env: { ...io.env, ADMIN_CLIENT_ID: OTHER.id, ADMIN_CLIENT_SECRET: OTHER.secret },
+      print: (l: string) => denied.push(l),
+    };
+    expect(await runReplayCli(['list'], wrongApp)).toBe(1);
+    expect(denied).toEqual(['error: 403 {"error":"forbidden"}']);
+  });
+});

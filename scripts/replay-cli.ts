@@ -1,0 +1,177 @@
+/**
+ * `npm run replay -- <command>`: the admin API from a terminal. Runtime-neutral (only `fetch`), so tests run it
+ * inside workerd against the Worker; `scripts/replay.mjs` runs it in Node.
+ *
+ * Environment (or flags): AUTOMATIONS_URL (--url), the Worker's origin; either ADMIN_TOKEN (--token), or
+ * ADMIN_CLIENT_ID + ADMIN_CLIENT_SECRET + ADMIN_API_RESOURCE + LOGTO_ENDPOINT (or LOGTO_TENANT_ID) to obtain one with
+ * client_credentials.
+ */
+
+export const USAGE = `usage: npm run replay -- <command> [options]
+  list   [--status S] [--type T] [--since TIME] [--until TIME] [--limit N] [--all]
+  show   <eventKey>
+  replay <eventKey> [<eventKey> …]
+  failed [--since TIME] [--until TIME] [--type T]     replay every failed event in the range
+TIME: ISO 8601 or epoch ms. Environment: AUTOMATIONS_URL, and ADMIN_TOKEN or ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET,
+ADMIN_API_RESOURCE with LOGTO_ENDPOINT or LOGTO_TENANT_ID.`;
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  fetch: typeof fetch;
+  print: (line: string) => void;
+}
+
+function parse(argv: string[]) {
+  const positional: string[] = [];
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    const next = argv[i + 1];
+    if (inline !== undefined) flags[name] = inline;
+    else if (next !== undefined && !next.startsWith('--') && name !== 'all') {
+      flags[name] = next;
+      i++;
+    } else flags[name] = true;
+  }
+  return { command: positional[0], args: positional.slice(1), flags };
+}
+
+class CliError extends Error {}
+
+async function obtainToken(io: CliIo, flags: Record<string, string | true>): Promise<string> {
+  const given = typeof flags.token === 'string' ? flags.token : io.env.ADMIN_TOKEN;
+  if (given) return given;
+  const { ADMIN_CLIENT_ID: id, ADMIN_CLIENT_SECRET: secret, ADMIN_API_RESOURCE: resource } = io.env;
+  const endpoint =
+    io.env.LOGTO_ENDPOINT || (io.env.LOGTO_TENANT_ID ? `https://${io.env.LOGTO_TENANT_ID}.logto.app` : '');
+  if (!id || !secret || !resource || !endpoint) {
+    throw new CliError(
+      'no credentials: set ADMIN_TOKEN, or ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, ADMIN_API_RESOURCE and LOGTO_ENDPOINT/LOGTO_TENANT_ID',
+    );
+  }
+  const response = await io.fetch(`${endpoint.replace(/\/+$/, '')}/oidc/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource }),
+  });
+  const body = (await response.json().catch(() => ({}))) as { access_token?: string; error?: string };
+  if (!response.ok || !body.access_token) {
+    throw new CliError(`Logto refused the token request: ${response.status} ${body.error ?? ''}`.trim());
+  }
+  return body.access_token;
+}
+
+/** Runs one command; returns the process exit code. Never prints a token or a secret. */
+export async function runReplayCli(argv: string[], io: CliIo): Promise<number> {
+  const { command, args, flags } = parse(argv);
+  if (!command || flags.help) {
+    io.print(USAGE);
+    return command ? 0 : 2;
+  }
+  try {
+    const base = (typeof flags.url === 'string' ? flags.url : io.env.AUTOMATIONS_URL)?.replace(/\/+$/, '');
+    if (!base) throw new CliError('set AUTOMATIONS_URL (or --url) to the Worker’s origin');
+    const token = await obtainToken(io, flags);
+    const call = async (path: string, init: RequestInit = {}) => {
+      const response = await io.fetch(`${base}/admin${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+      const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+      if (!response.ok) throw new CliError(`${response.status} ${JSON.stringify(body)}`);
+      return body;
+    };
+    const text = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
+
+    if (command === 'list') {
+      const query = new URLSearchParams();
+      for (const name of ['status', 'type', 'since', 'until', 'limit']) {
+        const value = text(name);
+        if (value) query.set(name, value);
+      }
+      let cursor: string | null = null;
+      let total = 0;
+      do {
+        if (cursor) query.set('cursor', cursor);
+        const page = (await call(`/events?${query}`)) as {
+          events: {
+            eventKey: string;
+            status: string;
+            eventType: string;
+            subject: string | null;
+            receivedAt: number;
+            lastErrorCode: string | null;
+          }[];
+          nextCursor: string | null;
+        };
+        for (const event of page.events) {
+          io.print(
+            [
+              new Date(event.receivedAt).toISOString(),
+              event.status.padEnd(8),
+              event.eventType.padEnd(28),
+              event.subject ?? '-',
+              event.eventKey,
+              event.lastErrorCode ?? '',
+            ]
+              .join('  ')
+              .trimEnd(),
+          );
+        }
+        total += page.events.length;
+        cursor = page.nextCursor;
+      } while (cursor && flags.all);
+      io.print(`${total} event(s)${cursor ? ' (more: --all)' : ''}`);
+      return 0;
+    }
+    if (command === 'show') {
+      if (!args[0]) throw new CliError('show needs an event key');
+      io.print(JSON.stringify(await call(`/events/${encodeURIComponent(args[0])}`), null, 2));
+      return 0;
+    }
+    if (command === 'replay') {
+      if (args.length === 0) throw new CliError('replay needs at least one event key');
+      const result = (await call('/replay', {
+        method: 'POST',
+        body: JSON.stringify({ eventKeys: args }),
+      })) as {
+        replayed: string[];
+        skipped: { eventKey: string; reason: string }[];
+      };
+      io.print(`replayed ${result.replayed.length}, skipped ${result.skipped.length}`);
+      for (const skip of result.skipped) io.print(`  skipped ${skip.eventKey}: ${skip.reason}`);
+      return result.skipped.length > 0 ? 1 : 0;
+    }
+    if (command === 'failed') {
+      let replayed = 0;
+      for (;;) {
+        const result = (await call('/replay', {
+          method: 'POST',
+          body: JSON.stringify({
+            status: 'failed',
+            since: text('since'),
+            until: text('until'),
+            type: text('type'),
+          }),
+        })) as { replayed: string[]; remaining: boolean };
+        replayed += result.replayed.length;
+        if (!result.remaining || result.replayed.length === 0) break;
+      }
+      io.print(`replayed ${replayed} failed event(s)`);
+      return 0;
+    }
+    throw new CliError(`unknown command "${command}"\n${USAGE}`);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    io.print(`error: ${error.message}`);
+    return 1;
+  }
+}
