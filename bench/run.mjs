@@ -7,7 +7,10 @@ import { importTs } from '../scripts/node-bundle.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)
-  .filter((file) => file.endsWith('.ts') && !['report.ts', 'memory-kv.ts'].includes(file))
+  .filter(
+    (file) =>
+      file.endsWith('.ts') && !['report.ts', 'memory-kv.ts', 'load.ts', 'floor-worker.ts'].includes(file),
+  )
   .map((file) => file.replace(/\.ts$/, ''));
 const name = process.argv[2];
 if (!name || !available.includes(name)) {

@@ -41,33 +41,73 @@ export async function startRuns(
   return created;
 }
 
+export interface RunStarterOptions {
+  /** Flush once no delivery arrived for this long (ms). Default 250. */
+  idleMs?: number;
+  /** Flush at the latest this long after the first held start (ms), busy or not. Default 10 000 (< waitUntil's 30 s). */
+  maxHoldMs?: number;
+  now?: () => number;
+}
+
 /**
- * Coalesces the starts of concurrent deliveries in one isolate into `createBatch` calls: the first delivery opens a
- * short window, the others join it, one batch call starts them all. The journal row is already durable when a start
- * is queued; if the isolate dies before the flush, the cron restart picks the event up (status still `received`).
- * Each caller gets the flush promise, to hand to `waitUntil`.
+ * Coalesces the starts of deliveries arriving at one isolate into `createBatch` calls, flushed when deliveries pause
+ * (`idleMs`) or after `maxHoldMs`. At ordinary rates a run starts ~250 ms after its delivery is answered; during a burst
+ * the isolate spends its CPU answering (each answer already durable in the journal) and starts the burst's runs
+ * in batches of 100 right after. If the isolate dies first, the cron sweep starts them (status still `received`).
+ * Each caller gets the promise of the flush that covers its start, to hand to `waitUntil`.
  */
-export function createRunStarter(windowMs = 5) {
-  let pending: { workflow: Workflow<EventRunParams>; entries: JournalEntry[] } | undefined;
-  let flushing: Promise<void> | undefined;
-  const flush = async () => {
-    const batch = pending;
-    pending = undefined;
-    flushing = undefined;
-    if (!batch) return;
+export function createRunStarter(options: RunStarterOptions = {}) {
+  const idleMs = options.idleMs ?? 250;
+  const maxHoldMs = options.maxHoldMs ?? 10_000;
+  const now = options.now ?? Date.now;
+  type Held = {
+    workflow: Workflow<EventRunParams>;
+    entries: Pick<JournalEntry, 'eventKey' | 'replays'>[];
+    since: number;
+    done: Promise<void>;
+    release: () => void;
+    lastAt: number;
+  };
+  let held: Held | undefined;
+
+  const flush = async (batch: Held) => {
+    if (held !== batch) return;
+    held = undefined;
     try {
       await startRuns(batch.workflow, batch.entries);
     } catch (error) {
-      // Not lost: the rows stay `received` and the cron restart starts them within a minute or two.
-      console.error(`workflow start failed, left for the cron restart: ${(error as Error).message}`);
+      // Not lost: the rows stay `received` and the cron sweep starts them.
+      console.error(`workflow start failed, left for the cron sweep: ${(error as Error).message}`);
+    } finally {
+      batch.release();
     }
   };
+
   return (workflow: Workflow<EventRunParams>, entry: Pick<JournalEntry, 'eventKey' | 'replays'>) => {
-    if (pending && pending.workflow !== workflow) void flush();
-    pending ??= { workflow, entries: [] };
-    pending.entries.push(entry as JournalEntry);
-    if (pending.entries.length >= BATCH_LIMIT) return flush();
-    flushing ??= new Promise<void>((resolve) => setTimeout(resolve, windowMs)).then(flush);
-    return flushing;
+    if (!held) {
+      let release = () => {};
+      const done = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      held = { workflow, entries: [], since: now(), done, release, lastAt: now() };
+    }
+    const batch = held;
+    // The runtime may hand each request its own binding object for the same Workflow: use the latest.
+    batch.workflow = workflow;
+    batch.entries.push(entry);
+    batch.lastAt = now();
+    if (batch.lastAt - batch.since >= maxHoldMs) void flush(batch);
+    else {
+      // Timers belong to the request that set them (another request cannot clear them), so each delivery sets its
+      // own and the one that finds the isolate idle flushes.
+      const check = () => {
+        if (held !== batch) return;
+        const idleFor = now() - batch.lastAt;
+        if (idleFor >= idleMs || now() - batch.since >= maxHoldMs) void flush(batch);
+        else setTimeout(check, idleMs - idleFor);
+      };
+      setTimeout(check, idleMs);
+    }
+    return batch.done;
   };
 }

@@ -1,0 +1,101 @@
+import { DEFAULT_EMULATOR_APP } from '../emulator';
+import { serveEmulator } from '../emulator/serve';
+import { waitForJournal } from './load';
+import { machine, printTable, round } from './report';
+import { startRuntime } from './runtime.mjs';
+
+/**
+ * Burst benchmark: N sign-ups at once on the emulator (each fires User.Created then PostRegister to the Worker in
+ * local workerd), the emulator's Management API limited to R requests/s (429 + Retry-After beyond, like Logto Cloud's
+ * firewall). Reports lost runs (a sign-up whose user lacks the roles), duplicated actions, 429s seen, drain time and
+ * the minimum possible: Management API calls needed ÷ R.
+ */
+const KEY = 'bench-signing-key';
+const ROLE = 'member';
+
+export async function main(args: string[]) {
+  const signUps = Number(args[0] ?? 2000);
+  const rate = Number(args[1] ?? 20);
+  const served = await serveEmulator(0, { rateLimit: { requests: rate, windowMs: 1000 } });
+  const { emulator } = served;
+  emulator.store.roles.set('role-member', {
+    tenantId: 'default',
+    id: 'role-member',
+    name: ROLE,
+    description: ROLE,
+    type: 'User',
+    isDefault: false,
+  });
+  const runtime = await startRuntime({
+    vars: {
+      LOGTO_ENDPOINT: emulator.endpoint,
+      LOGTO_M2M_APP_ID: DEFAULT_EMULATOR_APP.id,
+      LOGTO_M2M_APP_SECRET: DEFAULT_EMULATOR_APP.secret,
+      LOGTO_WEBHOOK_SIGNING_KEY: KEY,
+      SIGNUP_ROLE_NAMES: ROLE,
+      // The operator states the tenant's limit; the client paces to it instead of learning it from 429s.
+      LOGTO_RATE_BUDGET: `${rate}/1s`,
+    },
+  });
+  emulator.webhooks.add({ url: `${runtime.url}/webhooks/logto`, signingKey: KEY });
+  try {
+    const started = performance.now();
+    const users = await Promise.all(
+      Array.from({ length: signUps }, (_, i) => emulator.signUp({ username: `burst_${i}` })),
+    );
+    const sentMs = performance.now() - started;
+    const drained = await waitForJournal(runtime.journal, 900_000);
+    const drainSeconds = (performance.now() - started) / 1000;
+
+    const delivered = emulator.webhooks.deliveries.filter((delivery) => delivery.outcome === 202).length;
+    const lost = users.filter((user) => !emulator.store.userRoles.get(user.id)?.has('role-member')).length;
+    const { results } = await runtime.journal
+      .prepare(`SELECT COUNT(*) AS n FROM actions WHERE status = 'done'`)
+      .all<{ n: number }>();
+    const actions = Number(results[0]?.n ?? 0);
+    const roleCalls = emulator.faults.count('POST /api/users/:userId/roles');
+    const lookupCalls = emulator.faults.count('GET /api/roles');
+    // Minimum: one role assignment per sign-up (Logto skips roles a user has) plus one lookup of the role by name.
+    const callsNeeded = signUps + 1;
+    const minimumSeconds = callsNeeded / rate;
+    const duplicated =
+      Math.max(0, roleCalls - emulator.faults.status429() - signUps) + Math.max(0, actions - signUps);
+    const facts = machine();
+    printTable(
+      `Burst: ${signUps} sign-ups at once, Management API limited to ${rate} req/s, ${facts.cores} cores`,
+      [
+        { figure: 'webhooks delivered (2 per sign-up)', value: `${delivered} / ${signUps * 2}` },
+        { figure: 'journal', value: JSON.stringify(drained.counts) },
+        { figure: 'sign-ups whose user lacks the role (lost)', value: lost },
+        { figure: 'actions done (one per sign-up)', value: actions },
+        { figure: 'POST /users/:id/roles calls', value: roleCalls },
+        { figure: 'GET /roles calls', value: lookupCalls },
+        { figure: '429s answered by the emulator', value: emulator.faults.status429() },
+        { figure: 'deliveries sent in', value: `${round(sentMs / 1000, 1)} s` },
+        { figure: 'drain (first sign-up → last run done)', value: `${round(drainSeconds, 1)} s` },
+        { figure: `minimum (${callsNeeded} calls ÷ ${rate}/s)`, value: `${round(minimumSeconds, 1)} s` },
+        { figure: 'drain ÷ minimum', value: round(drainSeconds / minimumSeconds) },
+      ],
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'burst',
+        events: signUps * 2,
+        signUps,
+        rateLimitRps: rate,
+        lost,
+        duplicated,
+        status429: emulator.faults.status429(),
+        drainSeconds: round(drainSeconds, 1),
+        minimumSeconds: round(minimumSeconds, 1),
+        drainRatio: round(drainSeconds / minimumSeconds),
+        managementApiCalls: roleCalls + lookupCalls,
+        timedOut: drained.timedOut === true,
+        cores: facts.cores,
+      }),
+    );
+  } finally {
+    await runtime.close();
+    await served.close();
+  }
+}

@@ -1,0 +1,72 @@
+import { newUser } from '../emulator/management-users';
+import type { TenantStore } from '../emulator/store';
+
+/** Hex HMAC-SHA256 as Logto signs webhooks. */
+export async function signHex(body: string, key: string): Promise<string> {
+  const cryptoKey = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(key),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', cryptoKey, new TextEncoder().encode(body)));
+  return [...mac].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+let serial = 0;
+/** A signed PostRegister for a new user (created in the emulator's store so its run can finish). */
+export async function signedSignUp(store: TenantStore, key: string) {
+  const id = `bench${(++serial).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  store.users.set(id, newUser({ username: id }, Date.now(), id));
+  const body = JSON.stringify({
+    event: 'PostRegister',
+    interactionEvent: 'Register',
+    createdAt: new Date().toISOString(),
+    sessionId: 'bench-session',
+    userAgent: 'Mozilla/5.0 (bench)',
+    userId: id,
+    userIp: '127.0.0.1',
+    user: { id, username: id, primaryEmail: null, customData: {}, identities: {} },
+    application: { id: 'bench-app', type: 'SPA', name: 'bench', description: null },
+    hookId: 'bench-hook',
+  });
+  return { body, signature: await signHex(body, key) };
+}
+
+/** Sends `requests` with `concurrency` in flight; returns elapsed ms and statuses. */
+export async function drive(
+  requests: { send: () => Promise<Response> }[],
+  concurrency: number,
+): Promise<{ ms: number; statuses: Record<number, number> }> {
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests.length) {
+        const request = requests[next++];
+        if (!request) break;
+        const response = await request.send();
+        await response.arrayBuffer();
+        statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+      }
+    }),
+  );
+  return { ms: performance.now() - started, statuses };
+}
+
+/** Waits until the journal has no `received`/`running` event; returns the counts per status and the time taken. */
+export async function waitForJournal(journal: D1Database, timeoutMs: number) {
+  const started = performance.now();
+  for (;;) {
+    const { results } = await journal
+      .prepare('SELECT status, COUNT(*) AS n FROM events GROUP BY status')
+      .all<{ status: string; n: number }>();
+    const counts = Object.fromEntries(results.map((row) => [row.status, Number(row.n)]));
+    if (!counts.received && !counts.running) return { counts, ms: performance.now() - started };
+    if (performance.now() - started > timeoutMs)
+      return { counts, ms: performance.now() - started, timedOut: true };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

@@ -1,0 +1,11 @@
+/** Types for bench/runtime.mjs (Node-only: it bundles and starts Miniflare). */
+interface Fetcher {
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
+export function startRuntime(options: { vars: Record<string, string> }): Promise<{
+  url: string;
+  project: Fetcher;
+  floor: Fetcher;
+  journal: D1Database;
+  close(): Promise<void>;
+}>;
