@@ -12,6 +12,22 @@ import { startRuntime } from './runtime.mjs';
  */
 const KEY = 'bench-signing-key';
 const ROLE = 'member';
+const SENDER_CONNECTIONS = 32;
+
+function pooled(size: number): typeof fetch {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (input, init) => {
+    if (active >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fetch(input, init);
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
 
 export async function main(args: string[]) {
   const signUps = Number(args[0] ?? 2000);
@@ -38,6 +54,9 @@ export async function main(args: string[]) {
     },
   });
   emulator.webhooks.add({ url: `${runtime.url}/webhooks/logto`, signingKey: KEY });
+  // All sign-ups start at once; their deliveries share a pool of connections like an HTTP client's agent (4,000
+  // simultaneous sockets into local workerd get reset, which would measure the loopback, not the pipeline).
+  emulator.webhooks.setDeliver(pooled(SENDER_CONNECTIONS));
   try {
     const started = performance.now();
     const users = await Promise.all(
@@ -71,7 +90,10 @@ export async function main(args: string[]) {
         { figure: 'POST /users/:id/roles calls', value: roleCalls },
         { figure: 'GET /roles calls', value: lookupCalls },
         { figure: '429s answered by the emulator', value: emulator.faults.status429() },
-        { figure: 'deliveries sent in', value: `${round(sentMs / 1000, 1)} s` },
+        {
+          figure: `deliveries answered in (${SENDER_CONNECTIONS} connections)`,
+          value: `${round(sentMs / 1000, 1)} s`,
+        },
         { figure: 'drain (first sign-up → last run done)', value: `${round(drainSeconds, 1)} s` },
         { figure: `minimum (${callsNeeded} calls ÷ ${rate}/s)`, value: `${round(minimumSeconds, 1)} s` },
         { figure: 'drain ÷ minimum', value: round(drainSeconds / minimumSeconds) },
