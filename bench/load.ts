@@ -60,9 +60,16 @@ export async function drive(
 export async function waitForJournal(journal: D1Database, timeoutMs: number) {
   const started = performance.now();
   for (;;) {
-    const { results } = await journal
-      .prepare('SELECT status, COUNT(*) AS n FROM events GROUP BY status')
-      .all<{ status: string; n: number }>();
+    let results: { status: string; n: number }[];
+    try {
+      ({ results } = await journal
+        .prepare('SELECT status, COUNT(*) AS n FROM events GROUP BY status')
+        .all<{ status: string; n: number }>());
+    } catch {
+      // Miniflare's binding proxy can drop a request while workerd is saturated: ask again.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
     const counts = Object.fromEntries(results.map((row) => [row.status, Number(row.n)]));
     if (!counts.received && !counts.running) return { counts, ms: performance.now() - started };
     if (performance.now() - started > timeoutMs)

@@ -7,10 +7,17 @@ export const ROLE_CACHE_TTL_MS = 5 * 60_000;
 
 function createNameCache<T>(now: () => number, load: (name: string) => Promise<T | undefined>) {
   const cache = new Map<string, { value: T; at: number }>();
+  // Single flight: concurrent lookups of one name (a burst of runs starting together) share one request.
+  const inFlight = new Map<string, Promise<T | undefined>>();
   return async (name: string): Promise<T | undefined> => {
     const hit = cache.get(name);
     if (hit && now() - hit.at < ROLE_CACHE_TTL_MS) return hit.value;
-    const value = await load(name);
+    let pending = inFlight.get(name);
+    if (!pending) {
+      pending = load(name).finally(() => inFlight.delete(name));
+      inFlight.set(name, pending);
+    }
+    const value = await pending;
     if (value === undefined) cache.delete(name);
     else cache.set(name, { value, at: now() });
     return value;
