@@ -8,7 +8,17 @@ import { createLogtoEmulator, type LogtoEmulator, type LogtoEmulatorOptions } fr
 export async function serveEmulator(port = 0, options: LogtoEmulatorOptions = {}) {
   let emulator: LogtoEmulator | undefined;
   const server = serve({
-    fetch: (request) => (emulator ? emulator.app.fetch(request) : new Response('starting', { status: 503 })),
+    fetch: async (request) => {
+      if (!emulator) return new Response('starting', { status: 503 });
+      // Dev only: a simulated Experience API sign-up (sends User.Created then PostRegister to the hooks).
+      if (request.method === 'POST' && new URL(request.url).pathname === '/__emulator/sign-up') {
+        const input = (await request.json().catch(() => ({}))) as Record<string, string>;
+        return Response.json(
+          await emulator.signUp({ username: input.username, primaryEmail: input.primaryEmail }),
+        );
+      }
+      return emulator.app.fetch(request);
+    },
     hostname: '127.0.0.1',
     port,
   });

@@ -2,7 +2,7 @@
 // `npm run dev [-- --port N]`: the Worker under `wrangler dev` on 127.0.0.1.
 // Port: --port, else $PORT, else a free one. With no Logto configured (.dev.vars / environment), the Logto
 // emulator is started on a free port and the Worker is pointed at it, so /readyz works out of the box.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -52,11 +52,46 @@ if (!configured.LOGTO_TENANT_ID && !configured.LOGTO_ENDPOINT) {
     'LOGTO_M2M_APP_SECRET:m2m-secret',
   );
   console.log(`No Logto configured: Logto emulator on http://127.0.0.1:${emulator.port} (app m2m-app)`);
+  // The emulator's webhook points at this Worker; a role to assign on sign-up exists.
+  emulator.emulator.webhooks.add({
+    url: `http://127.0.0.1:${port}/webhooks/logto`,
+    signingKey: 'dev-signing-key',
+  });
+  emulator.emulator.store.roles.set('dev-member', {
+    tenantId: 'default',
+    id: 'dev-member',
+    name: 'member',
+    description: 'member',
+    type: 'User',
+    isDefault: false,
+  });
+  if (!configured.LOGTO_WEBHOOK_SIGNING_KEY) vars.push('LOGTO_WEBHOOK_SIGNING_KEY:dev-signing-key');
+  if (!configured.SIGNUP_ROLE_NAMES) vars.push('SIGNUP_ROLE_NAMES:member');
+  console.log(
+    `Simulate a sign-up: curl -X POST http://127.0.0.1:${emulator.port}/__emulator/sign-up -d '{"username":"alice"}'`,
+  );
 }
 
-const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort)];
+// The journal's tables in the local D1 (idempotent).
+const migrate = spawnSync(
+  join(root, 'node_modules', '.bin', 'wrangler'),
+  ['d1', 'migrations', 'apply', 'logto-automations-journal', '--local'],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } },
+);
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const args = [
+  'dev',
+  '--ip',
+  '127.0.0.1',
+  '--port',
+  String(port),
+  '--inspector-port',
+  String(inspectorPort),
+  '--test-scheduled',
+];
 for (const value of vars) args.push('--var', value);
-console.log(`Worker: http://127.0.0.1:${port}  (try /healthz and /readyz)`);
+console.log(`Worker: http://127.0.0.1:${port}  (try /healthz and /readyz; cron: /__scheduled)`);
 const wrangler = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
   cwd: root,
   stdio: 'inherit',
