@@ -1,18 +1,6 @@
 import { newUser } from '../emulator/management-users';
 import type { TenantStore } from '../emulator/store';
-
-/** Hex HMAC-SHA256 as Logto signs webhooks. */
-export async function signHex(body: string, key: string): Promise<string> {
-  const cryptoKey = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(key),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', cryptoKey, new TextEncoder().encode(body)));
-  return [...mac].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-}
+import { signLogtoBody } from '../emulator/webhooks';
 
 let serial = 0;
 /** A signed PostRegister for a new user (created in the emulator's store so its run can finish). */
@@ -31,7 +19,7 @@ export async function signedSignUp(store: TenantStore, key: string) {
     application: { id: 'bench-app', type: 'SPA', name: 'bench', description: null },
     hookId: 'bench-hook',
   });
-  return { body, signature: await signHex(body, key) };
+  return { body, signature: await signLogtoBody(body, key) };
 }
 
 /** Sends `requests` with `concurrency` in flight; returns elapsed ms and statuses. */

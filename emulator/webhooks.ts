@@ -19,8 +19,11 @@ export interface Delivery {
   body: string;
 }
 
-/** The headers a real Logto 1.42 sends, in its order (logto-reference.md §0); content-length is added by fetch. */
-async function signedHeaders(body: string, signingKey: string): Promise<Record<string, string>> {
+/**
+ * Logto's webhook signature: lowercase hex HMAC-SHA256 of the raw body, keyed with the signing key as UTF-8
+ * (L `utils/sign.ts`). Exported so tests and benchmarks sign deliveries exactly as the emulator does.
+ */
+export async function signLogtoBody(body: string | Uint8Array, signingKey: string): Promise<string> {
   const key = await crypto.subtle.importKey(
     'raw',
     new TextEncoder().encode(signingKey),
@@ -28,9 +31,15 @@ async function signedHeaders(body: string, signingKey: string): Promise<Record<s
     false,
     ['sign'],
   );
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body)));
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes));
+  return [...mac].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** The headers a real Logto 1.42 sends, in its order (logto-reference.md §0); content-length is added by fetch. */
+async function signedHeaders(body: string, signingKey: string): Promise<Record<string, string>> {
   return {
-    'logto-signature-sha-256': [...mac].map((byte) => byte.toString(16).padStart(2, '0')).join(''),
+    'logto-signature-sha-256': await signLogtoBody(body, signingKey),
     'user-agent': 'Logto (https://logto.io/)',
     'content-type': 'application/json',
     accept: '*/*',

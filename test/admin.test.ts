@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EMULATOR_APP } from '../emulator';
+import { emulatorToken } from './helpers';
 import { callWorker, SIGNUP_ROLES, setupPipeline } from './pipeline';
 
 const ADMIN_RESOURCE = 'https://admin.automations.test';
@@ -20,17 +21,8 @@ beforeAll(async () => {
   });
 });
 
-async function tokenFor(app: { id: string; secret: string }, resource = ADMIN_RESOURCE) {
-  const response = await pipeline.emulator.fetch(`${pipeline.emulator.endpoint}/oidc/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${btoa(`${app.id}:${app.secret}`)}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
+const tokenFor = (app: { id: string; secret: string }, resource = ADMIN_RESOURCE) =>
+  emulatorToken(pipeline.emulator, app, resource);
 
 async function adminCall(
   path: string,

@@ -4,7 +4,7 @@ import { verifyLogtoSignature } from '../src/webhook-signature';
 import postRegister from './fixtures/logto-webhooks/post-register.json';
 import userCreatedApi from './fixtures/logto-webhooks/user-created-management-api.json';
 import userCreatedSignUp from './fixtures/logto-webhooks/user-created-sign-up.json';
-import { uniqueEndpoint } from './helpers';
+import { emulatorToken, uniqueEndpoint } from './helpers';
 
 const KEY = 'emulator-hook-key';
 
@@ -52,24 +52,11 @@ describe('the emulator’s webhooks match real Logto 1.42 deliveries', () => {
 
   it('a user created through the Management API sends User.Created with the API context, and the caller’s User-Agent', async () => {
     const { emulator, received } = await recordingEmulator();
-    const token = await (
-      await emulator.fetch(`${emulator.endpoint}/oidc/token`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${btoa('m2m-app:m2m-secret')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          resource: emulator.resource,
-          scope: 'all',
-        }),
-      })
-    ).json<{ access_token: string }>();
+    const token = await emulatorToken(emulator);
     await emulator.fetch(`${emulator.endpoint}/api/users`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${token.access_token}`,
+        authorization: `Bearer ${token}`,
         'content-type': 'application/json',
         'user-agent': 'curl/7.88.1',
       },

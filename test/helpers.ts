@@ -1,5 +1,10 @@
 import { env } from 'cloudflare:workers';
-import { createLogtoEmulator, DEFAULT_EMULATOR_APP, type LogtoEmulatorOptions } from '../emulator';
+import {
+  createLogtoEmulator,
+  DEFAULT_EMULATOR_APP,
+  type LogtoEmulator,
+  type LogtoEmulatorOptions,
+} from '../emulator';
 import { createTokenCache, type TokenCacheOptions } from '../src/kv-token-cache';
 import { createLogtoClient, type LogtoClientOptions } from '../src/logto-client';
 
@@ -54,6 +59,28 @@ export async function setupLogto(
     ...overrides.client,
   });
   return { emulator, tokens, logto, cacheOptions };
+}
+
+/**
+ * An access token from the emulator's token endpoint by client_credentials (Basic auth), for `resource` — the
+ * Management API (with `scope=all`) unless another API resource is named. Default app: {@link DEFAULT_EMULATOR_APP}.
+ */
+export async function emulatorToken(
+  emulator: Pick<LogtoEmulator, 'endpoint' | 'resource' | 'fetch'>,
+  app: { id: string; secret: string } = DEFAULT_EMULATOR_APP,
+  resource = emulator.resource,
+): Promise<string> {
+  const form = new URLSearchParams({ grant_type: 'client_credentials', resource });
+  if (resource === emulator.resource) form.set('scope', 'all');
+  const response = await emulator.fetch(`${emulator.endpoint}/oidc/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${btoa(`${app.id}:${app.secret}`)}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: form,
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 /** Number of token-endpoint requests the emulator received. */

@@ -2,6 +2,7 @@ import { createExecutionContext, introspectWorkflow, waitOnExecutionContext } fr
 import { env } from 'cloudflare:workers';
 import { createLogtoEmulator, type LogtoEmulatorOptions } from '../emulator';
 import { createJournal, type EventStatus } from '../src/journal';
+import { emulatorToken } from './helpers';
 import worker, { testRuntime } from './worker-entry';
 
 /** The hook URL the emulator delivers to; deliveries are served in-process by the Worker under test. */
@@ -34,7 +35,7 @@ export async function setupPipeline(options: LogtoEmulatorOptions = {}) {
     const response = await emulator.fetch(`${emulator.endpoint}/api/roles`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${await emulatorToken(emulator)}`,
+        authorization: `Bearer ${await emulatorToken(emulator, { id: env.LOGTO_M2M_APP_ID, secret: env.LOGTO_M2M_APP_SECRET })}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify({ name, description: name }),
@@ -72,20 +73,4 @@ export async function setupPipeline(options: LogtoEmulatorOptions = {}) {
       }
     },
   };
-}
-
-async function emulatorToken(emulator: Awaited<ReturnType<typeof createLogtoEmulator>>) {
-  const response = await emulator.fetch(`${emulator.endpoint}/oidc/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${btoa(`${env.LOGTO_M2M_APP_ID}:${env.LOGTO_M2M_APP_SECRET}`)}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      resource: emulator.resource,
-      scope: 'all',
-    }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
 }

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newUser } from '../emulator/management-users';
+import { signLogtoBody } from '../emulator/webhooks';
 import { PROJECT_USER_AGENT } from '../src/logto-client';
 import { MAX_BODY_BYTES } from '../src/pipeline/ingest';
 import postRegister from './fixtures/logto-webhooks/post-register.json';
@@ -13,18 +14,7 @@ import { testRuntime } from './worker-entry';
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const encoder = new TextEncoder();
 
-async function sign(body: string | Uint8Array, key = SIGNING_KEY): Promise<string> {
-  const cryptoKey = await crypto.subtle.importKey(
-    'raw',
-    encoder.encode(key),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', cryptoKey, bytes));
-  return [...mac].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-}
+const sign = (body: string | Uint8Array, key = SIGNING_KEY) => signLogtoBody(body, key);
 
 let serial = 0;
 /** A fresh sign-up event (unique user) as a real Logto would send it, `createdAt` relative to the test clock. */
