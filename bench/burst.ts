@@ -1,8 +1,5 @@
-import { DEFAULT_EMULATOR_APP } from '../emulator';
-import { serveEmulator } from '../emulator/serve';
-import { waitForJournal } from './load';
+import { BENCH_ROLE_ID, BENCH_SIGNING_KEY, startBenchPipeline, waitForJournal } from './load';
 import { machine, printTable, round } from './report';
-import { startRuntime } from './runtime.mjs';
 
 /**
  * Burst benchmark: N sign-ups at once on the emulator (each fires User.Created then PostRegister to the Worker in
@@ -10,8 +7,6 @@ import { startRuntime } from './runtime.mjs';
  * firewall). Reports lost runs (a sign-up whose user lacks the roles), duplicated actions, 429s seen, drain time and
  * the minimum possible: Management API calls needed ÷ R.
  */
-const KEY = 'bench-signing-key';
-const ROLE = 'member';
 const SENDER_CONNECTIONS = 32;
 
 function pooled(size: number): typeof fetch {
@@ -32,28 +27,12 @@ function pooled(size: number): typeof fetch {
 export async function main(args: string[]) {
   const signUps = Number(args[0] ?? 2000);
   const rate = Number(args[1] ?? 20);
-  const served = await serveEmulator(0, { rateLimit: { requests: rate, windowMs: 1000 } });
-  const { emulator } = served;
-  emulator.store.roles.set('role-member', {
-    tenantId: 'default',
-    id: 'role-member',
-    name: ROLE,
-    description: ROLE,
-    type: 'User',
-    isDefault: false,
-  });
-  const runtime = await startRuntime({
-    vars: {
-      LOGTO_ENDPOINT: emulator.endpoint,
-      LOGTO_M2M_APP_ID: DEFAULT_EMULATOR_APP.id,
-      LOGTO_M2M_APP_SECRET: DEFAULT_EMULATOR_APP.secret,
-      LOGTO_WEBHOOK_SIGNING_KEY: KEY,
-      SIGNUP_ROLE_NAMES: ROLE,
-      // The operator states the tenant's limit; the client paces to it instead of learning it from 429s.
-      LOGTO_RATE_BUDGET: `${rate}/1s`,
-    },
-  });
-  emulator.webhooks.add({ url: `${runtime.url}/webhooks/logto`, signingKey: KEY });
+  const { emulator, runtime, close } = await startBenchPipeline(
+    { rateLimit: { requests: rate, windowMs: 1000 } },
+    // The operator states the tenant's limit; the client paces to it instead of learning it from 429s.
+    { LOGTO_RATE_BUDGET: `${rate}/1s` },
+  );
+  emulator.webhooks.add({ url: `${runtime.url}/webhooks/logto`, signingKey: BENCH_SIGNING_KEY });
   // All sign-ups start at once; their deliveries share a pool of connections like an HTTP client's agent (4,000
   // simultaneous sockets into local workerd get reset, which would measure the loopback, not the pipeline).
   emulator.webhooks.setDeliver(pooled(SENDER_CONNECTIONS));
@@ -67,7 +46,7 @@ export async function main(args: string[]) {
     const drainSeconds = (performance.now() - started) / 1000;
 
     const delivered = emulator.webhooks.deliveries.filter((delivery) => delivery.outcome === 202).length;
-    const lost = users.filter((user) => !emulator.store.userRoles.get(user.id)?.has('role-member')).length;
+    const lost = users.filter((user) => !emulator.store.userRoles.get(user.id)?.has(BENCH_ROLE_ID)).length;
     const { results } = await runtime.journal
       .prepare(`SELECT COUNT(*) AS n FROM actions WHERE status = 'done'`)
       .all<{ n: number }>();
@@ -117,7 +96,6 @@ export async function main(args: string[]) {
       }),
     );
   } finally {
-    await runtime.close();
-    await served.close();
+    await close();
   }
 }

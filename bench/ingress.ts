@@ -1,8 +1,5 @@
-import { DEFAULT_EMULATOR_APP } from '../emulator';
-import { serveEmulator } from '../emulator/serve';
-import { drive, signedSignUp, waitForJournal } from './load';
+import { BENCH_SIGNING_KEY, drive, signedSignUp, startBenchPipeline, waitForJournal } from './load';
 import { machine, printTable, round } from './report';
-import { startRuntime } from './runtime.mjs';
 
 /**
  * Ingress benchmark: unique signed PostRegister deliveries through `POST /webhooks/logto`, beside (1) a bare Hono
@@ -10,32 +7,13 @@ import { startRuntime } from './runtime.mjs';
  * three in the same local workerd (Miniflare API, no wrangler proxy), interleaved in rounds so machine noise hits
  * each alike. Afterwards every accepted delivery's Workflow run must complete (counted in the journal).
  */
-const KEY = 'bench-signing-key';
 const DEFAULT_REQUESTS = 3000;
 const ROUNDS = 6;
 const CONCURRENCY = 16;
 
 export async function main(args: string[]) {
   const requests = Number(args[0] ?? DEFAULT_REQUESTS);
-  const served = await serveEmulator(0);
-  const { emulator } = served;
-  emulator.store.roles.set('role-member', {
-    tenantId: 'default',
-    id: 'role-member',
-    name: 'member',
-    description: 'member',
-    type: 'User',
-    isDefault: false,
-  });
-  const runtime = await startRuntime({
-    vars: {
-      LOGTO_ENDPOINT: emulator.endpoint,
-      LOGTO_M2M_APP_ID: DEFAULT_EMULATOR_APP.id,
-      LOGTO_M2M_APP_SECRET: DEFAULT_EMULATOR_APP.secret,
-      LOGTO_WEBHOOK_SIGNING_KEY: KEY,
-      SIGNUP_ROLE_NAMES: 'member',
-    },
-  });
+  const { emulator, runtime, close } = await startBenchPipeline();
   try {
     const variants = {
       bare: (body: string) => runtime.floor.fetch('http://bench/bare', { method: 'POST', body }),
@@ -51,7 +29,7 @@ export async function main(args: string[]) {
     const names = Object.keys(variants) as Name[];
     const batch = async (name: Name, count: number) => {
       const deliveries = await Promise.all(
-        Array.from({ length: count }, () => signedSignUp(emulator.store, KEY)),
+        Array.from({ length: count }, () => signedSignUp(emulator.store, BENCH_SIGNING_KEY)),
       );
       return deliveries.map(({ body, signature }) => ({ send: () => variants[name](body, signature) }));
     };
@@ -126,7 +104,6 @@ export async function main(args: string[]) {
       }),
     );
   } finally {
-    await runtime.close();
-    await served.close();
+    await close();
   }
 }

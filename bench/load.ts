@@ -1,6 +1,9 @@
+import { DEFAULT_EMULATOR_APP, type LogtoEmulatorOptions } from '../emulator';
 import { newUser } from '../emulator/management-users';
+import { serveEmulator } from '../emulator/serve';
 import type { TenantStore } from '../emulator/store';
 import { signLogtoBody } from '../emulator/webhooks';
+import { startRuntime } from './runtime.mjs';
 
 let serial = 0;
 /** A signed PostRegister for a new user (created in the emulator's store so its run can finish). */
@@ -64,4 +67,46 @@ export async function waitForJournal(journal: D1Database, timeoutMs: number) {
       return { counts, ms: performance.now() - started, timedOut: true };
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** Signing key and sign-up role of the benchmarked pipeline. */
+export const BENCH_SIGNING_KEY = 'bench-signing-key';
+export const BENCH_ROLE = 'member';
+export const BENCH_ROLE_ID = 'role-member';
+
+/**
+ * The emulator on 127.0.0.1 (with the sign-up role) and the Worker in local workerd configured against it, assigning
+ * that role on sign-up. `vars` adds or overrides Worker variables.
+ */
+export async function startBenchPipeline(
+  emulatorOptions: LogtoEmulatorOptions = {},
+  vars: Record<string, string> = {},
+) {
+  const served = await serveEmulator(0, emulatorOptions);
+  served.emulator.store.roles.set(BENCH_ROLE_ID, {
+    tenantId: 'default',
+    id: BENCH_ROLE_ID,
+    name: BENCH_ROLE,
+    description: BENCH_ROLE,
+    type: 'User',
+    isDefault: false,
+  });
+  const runtime = await startRuntime({
+    vars: {
+      LOGTO_ENDPOINT: served.emulator.endpoint,
+      LOGTO_M2M_APP_ID: DEFAULT_EMULATOR_APP.id,
+      LOGTO_M2M_APP_SECRET: DEFAULT_EMULATOR_APP.secret,
+      LOGTO_WEBHOOK_SIGNING_KEY: BENCH_SIGNING_KEY,
+      SIGNUP_ROLE_NAMES: BENCH_ROLE,
+      ...vars,
+    },
+  });
+  return {
+    emulator: served.emulator,
+    runtime,
+    async close() {
+      await runtime.close();
+      await served.close();
+    },
+  };
 }

@@ -3,27 +3,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { bundle } from '../scripts/node-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-async function bundle(entry, name) {
-  const outfile = join(root, '.bench-tmp', `${name}.mjs`);
-  await build({
-    entryPoints: [join(root, entry)],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    external: ['cloudflare:*', 'node:*'],
-    target: 'es2023',
-    logLevel: 'warning',
-  });
-  return outfile;
-}
 
 function statements(sql) {
   return sql
@@ -34,8 +17,8 @@ function statements(sql) {
 
 export async function startRuntime({ vars }) {
   const [projectScript, floorScript] = await Promise.all([
-    bundle('src/index.ts', 'worker'),
-    bundle('bench/floor-worker.ts', 'floor-worker'),
+    bundle('src/index.ts', { runtime: 'workerd', name: 'worker' }),
+    bundle('bench/floor-worker.ts', { runtime: 'workerd', name: 'floor-worker' }),
   ]);
   const common = { modules: true, compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] };
   const mf = new Miniflare({

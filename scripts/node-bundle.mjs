@@ -7,19 +7,37 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function importTs(entry) {
+/**
+ * Bundles `entry` (a path from the repo root) with esbuild into `.bench-tmp/<name>.mjs` and returns the file's path.
+ * `runtime: 'node'` keeps npm packages external (Node resolves them); `'workerd'` bundles everything but
+ * `cloudflare:*`/`node:*` for a Worker run by Miniflare.
+ */
+export async function bundle(entry, { runtime = 'node', name = entry.replace(/[^a-z0-9]+/gi, '_') } = {}) {
   const outdir = join(root, '.bench-tmp');
   mkdirSync(outdir, { recursive: true });
-  const outfile = join(outdir, `${entry.replace(/[^a-z0-9]+/gi, '_')}.mjs`);
+  const outfile = join(outdir, `${name}.mjs`);
+  const platform =
+    runtime === 'node'
+      ? { platform: 'node', target: 'node22', packages: 'external' }
+      : {
+          platform: 'neutral',
+          target: 'es2023',
+          conditions: ['workerd', 'worker', 'browser'],
+          mainFields: ['module', 'main'],
+          external: ['cloudflare:*', 'node:*'],
+        };
   await build({
     entryPoints: [join(root, entry)],
     outfile,
     bundle: true,
-    platform: 'node',
     format: 'esm',
-    target: 'node22',
-    packages: 'external',
     logLevel: 'warning',
+    ...platform,
   });
+  return outfile;
+}
+
+export async function importTs(entry) {
+  const outfile = await bundle(entry);
   return import(`${pathToFileURL(outfile).href}?t=${Date.now()}`);
 }
