@@ -107,6 +107,19 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
       )
       .run();
   };
+  /** Oldest first: events in `status` whose `column` (a time) is before `olderThan`. */
+  const listOlder = async (
+    status: EventStatus,
+    column: 'received_at' | 'updated_at',
+    olderThan: number,
+    limit: number,
+  ): Promise<JournalEntry[]> => {
+    const { results } = await db
+      .prepare(`SELECT * FROM events WHERE status = ?1 AND ${column} < ?2 ORDER BY ${column} LIMIT ?3`)
+      .bind(status, olderThan, limit)
+      .all<Row>();
+    return results.map(toEntry);
+  };
   return {
     /** Records a new event; `inserted` is false for a duplicate (same key), which is left untouched. */
     async record(event: NewEvent): Promise<{ inserted: boolean }> {
@@ -178,15 +191,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
     markFailed: (eventKey: string, error: { code: string; message: string }) =>
       setStatus(eventKey, 'failed', error).then(() => undefined),
     /** Events still `received` since before `olderThan` (epoch ms): their run was never started. */
-    async listUnstarted(olderThan: number, limit = 100): Promise<JournalEntry[]> {
-      const { results } = await db
-        .prepare(
-          `SELECT * FROM events WHERE status = 'received' AND received_at < ?1 ORDER BY received_at LIMIT ?2`,
-        )
-        .bind(olderThan, limit)
-        .all<Row>();
-      return results.map(toEntry);
-    },
+    listUnstarted: (olderThan: number, limit = 100) => listOlder('received', 'received_at', olderThan, limit),
     /**
      * Puts a finished event back to `received` for a new run and returns the entry (with its new instance ID via
      * {@link instanceIdOf}); undefined when the event is unknown or not in a replayable status.
@@ -260,15 +265,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
       };
     },
     /** Events `running` whose row has not changed since before `olderThan` (epoch ms). */
-    async listStale(olderThan: number, limit = 50): Promise<JournalEntry[]> {
-      const { results } = await db
-        .prepare(
-          `SELECT * FROM events WHERE status = 'running' AND updated_at < ?1 ORDER BY updated_at LIMIT ?2`,
-        )
-        .bind(olderThan, limit)
-        .all<Row>();
-      return results.map(toEntry);
-    },
+    listStale: (olderThan: number, limit = 50) => listOlder('running', 'updated_at', olderThan, limit),
     /** Counts per status, for operators and tests. */
     async counts(): Promise<Partial<Record<EventStatus, number>>> {
       const { results } = await db
