@@ -1,6 +1,6 @@
 import { waitUntil } from 'cloudflare:workers';
 import { type Automation, automationsFor } from '../automations';
-import { type ConfigResult, type LogtoConfig, parseLogtoConfig } from '../config';
+import { type LogtoConfig, parseLogtoConfig } from '../config';
 import { type PipelineConfig, parsePipelineConfig } from '../config/pipeline';
 import { createJournal, type Journal } from '../journal';
 import { createTokenCache, type TokenCache } from '../kv-token-cache';
@@ -36,53 +36,66 @@ export interface ServiceDeps {
 type Bindings = Pick<Env, 'TOKEN_CACHE'>;
 
 /**
- * Returns the isolate's services for `env`, validating the configuration the first time it sees that `env`.
- * Throws {@link ConfigError} on bad configuration (logged once, by variable name only).
+ * One value per isolate built from a validated configuration: `parse` runs when the runtime hands a new `env`
+ * object; the same configuration keeps the built value (and its caches) — `rebind` lets it take the new object's
+ * bindings — while a changed one rebuilds. A bad configuration becomes a {@link ConfigError}, logged once by variable
+ * name and thrown on every call.
  */
-export function createServiceProvider(deps: ServiceDeps = {}): (env: Bindings) => Services {
-  let built: Built | undefined;
+function perIsolate<E, C, V>(
+  parse: (env: E) => { ok: true; config: C } | { ok: false; variable: string; reason: string },
+  build: (env: E, config: C) => V,
+  rebind: (value: V, env: E) => V = (value) => value,
+): (env: E) => V {
+  let built: { env: E; fingerprint: string; value?: V; error?: ConfigError } | undefined;
   return (env) => {
     if (built?.env !== env) {
-      // Another env object with the same configuration keeps the isolate's caches (token in memory, roles).
-      const parsed = parseLogtoConfig(env);
+      const parsed = parse(env);
       const fingerprint = JSON.stringify(parsed);
-      built = built?.fingerprint === fingerprint ? { ...built, env } : build(env, parsed, fingerprint, deps);
+      if (built?.fingerprint === fingerprint) {
+        // Same configuration: keep the value (or the already-logged error).
+        built = built.error ? { ...built, env } : { env, fingerprint, value: rebind(built.value as V, env) };
+      } else if (parsed.ok) {
+        built = { env, fingerprint, value: build(env, parsed.config) };
+      } else {
+        const error = new ConfigError(parsed.variable, parsed.reason);
+        console.error(error.message);
+        built = { env, fingerprint, error };
+      }
     }
-    if ('error' in built) throw built.error;
-    return built.services;
+    if (built.error) throw built.error;
+    return built.value as V;
   };
 }
 
-type Built = { env: Bindings; fingerprint: string } & ({ services: Services } | { error: ConfigError });
-
-function build(env: Bindings, parsed: ConfigResult, fingerprint: string, deps: ServiceDeps): Built {
-  if (!parsed.ok) {
-    const error = new ConfigError(parsed.variable, parsed.reason);
-    console.error(error.message);
-    return { env, fingerprint, error };
-  }
-  const { config } = parsed;
-  const tokens = createTokenCache({
-    ...config,
-    kv: env.TOKEN_CACHE,
-    fetch: deps.fetch,
-    now: deps.now,
-    sleep: deps.sleep,
-    skewSeconds: config.tokenExpirySkewSeconds,
-    timeoutMs: config.apiTimeoutMs,
-    userAgent: PROJECT_USER_AGENT,
-    waitUntil,
+/**
+ * Returns the isolate's services for `env`, validating the configuration the first time it sees that `env`. Another
+ * env object with the same configuration keeps the isolate's caches (token in memory, roles).
+ * Throws {@link ConfigError} on bad configuration (logged once, by variable name only).
+ */
+export function createServiceProvider(deps: ServiceDeps = {}): (env: Bindings) => Services {
+  return perIsolate(parseLogtoConfig, (env: Bindings, config: LogtoConfig) => {
+    const tokens = createTokenCache({
+      ...config,
+      kv: env.TOKEN_CACHE,
+      fetch: deps.fetch,
+      now: deps.now,
+      sleep: deps.sleep,
+      skewSeconds: config.tokenExpirySkewSeconds,
+      timeoutMs: config.apiTimeoutMs,
+      userAgent: PROJECT_USER_AGENT,
+      waitUntil,
+    });
+    const logto = createLogtoClient({
+      endpoint: config.endpoint,
+      tokens,
+      fetch: deps.fetch,
+      now: deps.now,
+      sleep: deps.sleep,
+      timeoutMs: config.apiTimeoutMs,
+      budget: config.rateBudget,
+    });
+    return { config, tokens, logto };
   });
-  const logto = createLogtoClient({
-    endpoint: config.endpoint,
-    tokens,
-    fetch: deps.fetch,
-    now: deps.now,
-    sleep: deps.sleep,
-    timeoutMs: config.apiTimeoutMs,
-    budget: config.rateBudget,
-  });
-  return { env, fingerprint, services: { config, tokens, logto } };
 }
 
 /** What the webhook pipeline needs: its configuration, the journal and the enabled automations. */
@@ -102,33 +115,13 @@ type PipelineBindings = Pick<Env, 'JOURNAL'>;
 export function createPipelineProvider(
   deps: Pick<ServiceDeps, 'now'> = {},
 ): (env: PipelineBindings) => Pipeline {
-  let built:
-    | { env: PipelineBindings; fingerprint: string; pipeline?: Pipeline; error?: ConfigError }
-    | undefined;
-  return (env) => {
-    if (built?.env !== env) {
-      const parsed = parsePipelineConfig(env);
-      const fingerprint = JSON.stringify(parsed);
-      if (built?.fingerprint === fingerprint && built.pipeline) {
-        built = {
-          ...built,
-          env,
-          pipeline: { ...built.pipeline, journal: createJournal(env.JOURNAL, deps.now) },
-        };
-      } else if (parsed.ok) {
-        const pipeline = {
-          config: parsed.config,
-          journal: createJournal(env.JOURNAL, deps.now),
-          automations: automationsFor(parsed.config),
-        };
-        built = { env, fingerprint, pipeline };
-      } else {
-        const error = new ConfigError(parsed.variable, parsed.reason);
-        console.error(error.message);
-        built = { env, fingerprint, error };
-      }
-    }
-    if (built.error) throw built.error;
-    return built.pipeline as Pipeline;
-  };
+  return perIsolate(
+    parsePipelineConfig,
+    (env: PipelineBindings, config: PipelineConfig) => ({
+      config,
+      journal: createJournal(env.JOURNAL, deps.now),
+      automations: automationsFor(config),
+    }),
+    (pipeline, env) => ({ ...pipeline, journal: createJournal(env.JOURNAL, deps.now) }),
+  );
 }
