@@ -40,7 +40,8 @@ const DEFAULT_RATE_BUDGET = '200/10s';
 
 type RawEnv = Partial<Record<string, unknown>>;
 
-const text = (env: object, name: string): string => {
+/** A variable's trimmed string value ('' when unset or not a string). */
+export const text = (env: object, name: string): string => {
   const value = (env as RawEnv)[name];
   return typeof value === 'string' ? value.trim() : '';
 };
@@ -62,7 +63,8 @@ function parseAlgorithms(raw: string): JwtAlgorithm[] | undefined {
   return valid && list.length > 0 ? (list as JwtAlgorithm[]) : undefined;
 }
 
-function parseInteger(raw: string, fallback: number, min: number, max: number): number | undefined {
+/** A whole number in [min, max] ('' → fallback); undefined when malformed or out of range. */
+export function parseInteger(raw: string, fallback: number, min: number, max: number): number | undefined {
   if (!raw) return fallback;
   if (!/^\d+$/.test(raw)) return undefined;
   const value = Number(raw);

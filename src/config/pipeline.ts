@@ -1,3 +1,5 @@
+import { parseInteger, text } from '.';
+
 /**
  * Configuration of the webhook pipeline (ingress, automations, admin API), validated separately from the Logto
  * M2M configuration: the Worker can verify and record webhooks even while its Management API access is broken.
@@ -24,11 +26,6 @@ export type PipelineConfigResult =
 const DEFAULT_MAX_AGE_SECONDS = 900;
 const MAX_FUTURE_MS = 5 * 60_000;
 
-const text = (env: object, name: string): string => {
-  const value = (env as Partial<Record<string, unknown>>)[name];
-  return typeof value === 'string' ? value.trim() : '';
-};
-
 const list = (raw: string) =>
   raw
     .split(',')
@@ -47,11 +44,9 @@ export function parsePipelineConfig(env: object): PipelineConfigResult {
       'is required: the signing key of your Logto webhook (Console → Webhooks → Signing key), set as a secret',
     );
   }
-  const ageRaw = text(env, 'WEBHOOK_MAX_AGE_SECONDS');
-  const age = ageRaw ? Number(ageRaw) : DEFAULT_MAX_AGE_SECONDS;
-  if (!/^\d*$/.test(ageRaw) || age < 30 || age > 86_400) {
+  const age = parseInteger(text(env, 'WEBHOOK_MAX_AGE_SECONDS'), DEFAULT_MAX_AGE_SECONDS, 30, 86_400);
+  if (age === undefined)
     return fail('WEBHOOK_MAX_AGE_SECONDS', 'must be a whole number of seconds, 30–86400');
-  }
   const roleNames = list(text(env, 'SIGNUP_ROLE_NAMES'));
   if (roleNames.some((name) => name.length > 128)) {
     return fail('SIGNUP_ROLE_NAMES', 'must be a comma list of role names (each at most 128 characters)');
