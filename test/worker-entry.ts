@@ -1,4 +1,6 @@
+import shippedConfig from '../automations.config';
 import { createWorker } from '../src/handlers';
+import { type AutomationConfig, parseAutomationConfig } from '../src/recipes';
 import { createEventWorkflow } from '../src/workflow';
 
 /**
@@ -9,13 +11,20 @@ import { createEventWorkflow } from '../src/workflow';
 export const testRuntime: {
   fetch?: typeof fetch;
   now?: () => number;
+  /** The recipes runs use; a test sets them (validated) and resets them after. Default: none. */
+  recipes?: AutomationConfig;
 } = {};
+
+/** The repository's own automations.config.ts must be valid: an invalid one fails every test file at start-up. */
+export const shippedRecipes = parseAutomationConfig(shippedConfig);
 
 const deps = {
   fetch: ((input, init) => (testRuntime.fetch ?? fetch)(input, init)) as typeof fetch,
   now: () => (testRuntime.now ?? Date.now)(),
   sleep: async () => {},
+  recipes: () => testRuntime.recipes ?? NO_RECIPES,
 };
+const NO_RECIPES = parseAutomationConfig({});
 
 export default createWorker(deps);
 

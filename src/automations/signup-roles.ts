@@ -1,10 +1,7 @@
-import { type LogtoEvent, subjectOf } from '../events';
+import { isSignUp, newUserOf } from './new-user';
 import { type Automation, AutomationError } from './types';
 
-/** A sign-up: `PostRegister`, or the `User.Created` that the same sign-up fires first (interactionEvent Register). */
-export const isSignUp = (event: LogtoEvent): boolean =>
-  event.event === 'PostRegister' ||
-  (event.family === 'user' && event.event === 'User.Created' && event.interactionEvent === 'Register');
+export { isSignUp } from './new-user';
 
 /**
  * Built-in automation: on a sign-up, assign the user roles named in `SIGNUP_ROLE_NAMES`. Logto sends two events for
@@ -12,30 +9,39 @@ export const isSignUp = (event: LogtoEvent): boolean =>
  * is idempotent in Logto (roles the user has are skipped), so a replay changes nothing.
  */
 export function signupRoles(roleNames: string[]): Automation {
+  const userOf = (input: Parameters<Automation['wants']>[0]) =>
+    input.source === 'logto' && isSignUp(input.event) ? newUserOf(input)?.user.id : undefined;
   return {
     name: 'signup-roles',
-    wants: isSignUp,
+    wants: (input) => input.source === 'logto' && isSignUp(input.event),
+    actionKey: (input) => {
+      const userId = userOf(input);
+      return userId ? `signup-roles:${userId}` : undefined;
+    },
     async run(ctx) {
-      const userId = subjectOf(ctx.event);
+      const userId = userOf(ctx.input);
       if (!userId) throw new AutomationError('no_subject', 'the sign-up event names no user');
-      const actionKey = `signup-roles:${userId}`;
-      const claim = await ctx.claim(actionKey);
-      if (!claim.act) return { skipped: true, reason: `already ${claim.status} by event ${claim.by}` };
-      const roleIds = await ctx.call('resolve sign-up roles', async (logto) => {
-        const ids: string[] = [];
-        for (const name of roleNames) {
-          const role = await logto.roles.findByName(name);
-          if (!role) throw new AutomationError('role_not_found', `no role named "${name}" in Logto`);
-          ids.push(role.id);
-        }
-        return ids;
+      if (ctx.dryRun) return { userId, wouldAssign: roleNames };
+      // Role IDs come from the isolate's name cache, so resolving and assigning are one step (one API call warm).
+      return ctx.call(`assign sign-up roles to ${userId}`, async (logto) => {
+        const roleIds = await resolveRoleIds(logto, roleNames);
+        const result = await logto.users.assignRoles(userId, roleIds);
+        return { userId, roleIds, addedRoleIds: result.addedRoleIds ?? [] };
       });
-      const result = await ctx.call(`assign sign-up roles to ${userId}`, (logto) =>
-        logto.users.assignRoles(userId, roleIds),
-      );
-      const detail = { userId, roleIds, addedRoleIds: result.addedRoleIds ?? [] };
-      await ctx.complete(actionKey, detail);
-      return detail;
     },
   };
+}
+
+/** Role names → IDs through the client's cached lookup; a missing role fails the run (retrying cannot fix it). */
+export async function resolveRoleIds(
+  logto: { roles: { findByName(name: string): Promise<{ id: string } | undefined> } },
+  names: readonly string[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const name of names) {
+    const role = await logto.roles.findByName(name);
+    if (!role) throw new AutomationError('role_not_found', `no role named "${name}" in Logto`);
+    ids.push(role.id);
+  }
+  return ids;
 }

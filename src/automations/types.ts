@@ -1,6 +1,5 @@
 import type { LogtoEvent } from '../events';
-import type { ActionClaim } from '../journal';
-import type { LogtoClient } from '../logto-client';
+import type { LogtoClient, User } from '../logto-client';
 
 /** Thrown by an automation for a failure that retrying cannot fix (a role that does not exist, …). */
 export class AutomationError extends Error {
@@ -13,26 +12,83 @@ export class AutomationError extends Error {
   }
 }
 
+/** A Stripe event as delivered to `/callbacks/stripe` (only the fields the recipes read are typed). */
+export interface StripeEvent {
+  id: string;
+  type: string;
+  created: number;
+  livemode?: boolean;
+  data: { object: Record<string, unknown> & { id?: string; object?: string } };
+  [field: string]: unknown;
+}
+
+/** A GitHub webhook delivery: the event name (`X-GitHub-Event`), delivery ID and payload. */
+export interface GitHubEvent {
+  name: string;
+  delivery: string;
+  payload: Record<string, unknown> & { action?: string };
+}
+
+/** A Standard Webhooks delivery (`webhook-id`, `webhook-timestamp`), payload as sent. */
+export interface StandardWebhookEvent {
+  id: string;
+  timestamp: number;
+  /** The payload's `type`, when it has one (Standard Webhooks recommends `{type, timestamp, data}`). */
+  type?: string;
+  payload: unknown;
+}
+
+/**
+ * What a run processes: a Logto webhook, a user found by the reconciliation sweep or the cleanup, or a callback from
+ * another SaaS. Stored as the journal's `source` + `raw_body` and parsed back by the Workflow.
+ */
+export type AutomationInput =
+  | { source: 'logto'; event: LogtoEvent }
+  | { source: 'reconcile'; user: User }
+  | { source: 'cleanup'; user: User; action: 'suspend' | 'delete'; dryRun: boolean }
+  | { source: 'stripe'; event: StripeEvent }
+  | { source: 'github'; event: GitHubEvent }
+  | { source: 'standard-webhooks'; event: StandardWebhookEvent };
+
+export type AutomationSource = AutomationInput['source'];
+
+/** A logger that prefixes the event and automation; never pass it a secret or a token. */
+export interface AutomationLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
 /** What an automation gets to do its work durably. */
 export interface AutomationContext {
-  event: LogtoEvent;
+  input: AutomationInput;
   eventKey: string;
+  /** Dry-run: read what you need, change nothing in Logto, return what you would have done. */
+  dryRun: boolean;
   /**
    * One Management API call (or a few reads) as its own durable step: retried with exponential backoff, a 429's
    * `Retry-After` honoured, 4xx that cannot succeed (404, 422, …) failing fast with Logto's error code. The result
-   * must be JSON-serialisable; it is stored and not recomputed if the run resumes.
+   * must be JSON-serialisable; it is stored and not recomputed if the run resumes. Names must be unique in a run.
    */
-  call<T>(name: string, fn: (logto: LogtoClient) => Promise<T>): Promise<T>;
-  /** Claims an action so it runs once across events (one sign-up fires two events). */
-  claim(actionKey: string): Promise<ActionClaim>;
-  /** Marks a claimed action done, with a summary for the journal. */
-  complete(actionKey: string, detail: unknown): Promise<void>;
+  call<T>(name: string, fn: (logto: LogtoClient, attempt: { number: number }) => Promise<T>): Promise<T>;
+  /**
+   * True when this action was started before (by a failed event or an earlier run of this event): work that is not
+   * naturally idempotent (creating an organization) must look for what the earlier attempt may have left.
+   */
+  resumed: boolean;
+  log: AutomationLog;
 }
 
 export interface Automation {
   /** Stable name, shown in the journal. */
   name: string;
-  wants(event: LogtoEvent): boolean;
-  /** Returns a short JSON summary of what it did (or skipped). */
+  wants(input: AutomationInput): boolean;
+  /**
+   * The action this automation performs for the input, claimed in the journal's ledger before it runs so it happens
+   * once across events (one sign-up fires two events; the sweep may find the same user; a replay repeats the event).
+   * Undefined: the automation runs for every event it wants (the journal still runs each event once).
+   */
+  actionKey?(input: AutomationInput): string | undefined;
+  /** Returns a short JSON summary of what it did (or, in a dry run, would do). */
   run(ctx: AutomationContext): Promise<unknown>;
 }

@@ -23,7 +23,7 @@ export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDe
       config,
       journal,
       now: deps.now,
-      wanted: (event) => automations.some((automation) => automation.wants(event)),
+      wanted: (event) => automations.some((automation) => automation.wants({ source: 'logto', event })),
     });
     if (outcome.start) c.executionCtx.waitUntil(deps.starter(c.env.EVENT_WORKFLOW, outcome.start));
     return c.json(outcome.body, outcome.status);

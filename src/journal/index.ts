@@ -19,6 +19,10 @@ export interface JournalEntry {
   finishedAt: number | null;
   /** How many times an operator replayed the event; each run has its own Workflow instance ID. */
   replays: number;
+  /** What the last run did, per automation (or would have done, in a dry run). */
+  result: unknown;
+  /** The sender's own ID of a callback (Stripe event id, `X-GitHub-Delivery`, `webhook-id`). */
+  externalId: string | null;
 }
 
 export interface NewEvent {
@@ -28,12 +32,14 @@ export interface NewEvent {
   subject?: string | null;
   status: Extract<EventStatus, 'received' | 'ignored' | 'self'>;
   rawBody: string;
+  externalId?: string | null;
   /** Why an event is `ignored`/`self` (stored in the last-error columns, e.g. `unknown_event`). */
   reason?: { code: string; message: string };
 }
 
 export interface ListFilter {
   status?: EventStatus;
+  source?: string;
   eventType?: string;
   /** Inclusive lower bound on `receivedAt` (epoch ms). */
   since?: number;
@@ -63,7 +69,19 @@ const toEntry = (row: Row): JournalEntry => ({
   rawBody: String(row.raw_body),
   finishedAt: row.finished_at === null ? null : Number(row.finished_at),
   replays: Number(row.replays ?? 0),
+  result: row.result ? JSON.parse(String(row.result)) : null,
+  externalId: (row.external_id as string | null) ?? null,
 });
+
+/** Results are cut to this many characters of JSON (a summary, not a log). */
+export const MAX_RESULT_CHARS = 4000;
+const resultJson = (result: unknown) => {
+  if (result === undefined) return null;
+  const json = JSON.stringify(result);
+  return json.length <= MAX_RESULT_CHARS
+    ? json
+    : JSON.stringify({ truncated: json.slice(0, MAX_RESULT_CHARS) });
+};
 
 /** Workflow instance ID of an event's current run: `evt-<key>` for the first, `evt-<key>-r<n>` for replay n. */
 export const instanceIdOf = (entry: Pick<JournalEntry, 'eventKey' | 'replays'>): string =>
@@ -76,7 +94,13 @@ export const instanceIdOf = (entry: Pick<JournalEntry, 'eventKey' | 'replays'>):
 export const REPLAYABLE: EventStatus[] = ['done', 'failed', 'ignored'];
 
 /** Outcome of claiming an action: act, or skip because another event already did (or is doing) it. */
-export type ActionClaim = { act: true } | { act: false; by: string; status: 'claimed' | 'done' };
+export type ActionClaim =
+  | {
+      act: true;
+      /** The action was claimed before (a failed event, or an earlier run of this one): partial work may exist. */
+      resumed: boolean;
+    }
+  | { act: false; by: string; status: 'claimed' | 'done' };
 
 const encodeCursor = (entry: JournalEntry) => btoa(`${entry.receivedAt}:${entry.eventKey}`);
 function decodeCursor(cursor: string): { receivedAt: number; eventKey: string } | undefined {
@@ -90,12 +114,17 @@ function decodeCursor(cursor: string): { receivedAt: number; eventKey: string } 
 
 /** Creates the journal over a D1 database (`env.JOURNAL`). */
 export function createJournal(db: D1Database, now: () => number = Date.now) {
-  const setStatus = (key: string, status: EventStatus, error?: { code: string; message: string }) => {
+  const setStatus = (
+    key: string,
+    status: EventStatus,
+    error?: { code: string; message: string },
+    result?: unknown,
+  ) => {
     const finished = TERMINAL.includes(status) ? now() : null;
     return db
       .prepare(
         `UPDATE events SET status = ?1, last_error_code = ?2, last_error_message = ?3,
-           finished_at = ?4, updated_at = ?5 WHERE event_key = ?6`,
+           finished_at = ?4, updated_at = ?5, result = COALESCE(?7, result) WHERE event_key = ?6`,
       )
       .bind(
         status,
@@ -104,6 +133,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
         finished,
         now(),
         key,
+        resultJson(result),
       )
       .run();
   };
@@ -128,8 +158,8 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
       const result = await db
         .prepare(
           `INSERT INTO events (event_key, source, event_type, subject, received_at, status, raw_body, finished_at,
-             updated_at, last_error_code, last_error_message)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10) ON CONFLICT (event_key) DO NOTHING`,
+             updated_at, last_error_code, last_error_message, external_id)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11) ON CONFLICT (event_key) DO NOTHING`,
         )
         .bind(
           event.eventKey,
@@ -142,6 +172,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
           finished,
           event.reason?.code ?? null,
           event.reason?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
+          event.externalId ?? null,
         )
         .run();
       return { inserted: (result.meta.changes ?? 0) > 0 };
@@ -160,6 +191,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
         where.push(clause.replaceAll('?', `?${values.length}`));
       };
       if (filter.status) add('status = ?', filter.status);
+      if (filter.source) add('source = ?', filter.source);
       if (filter.eventType) add('event_type = ?', filter.eventType);
       if (filter.since !== undefined) add('received_at >= ?', filter.since);
       if (filter.until !== undefined) add('received_at < ?', filter.until);
@@ -187,9 +219,11 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
         .bind(now(), eventKey)
         .run();
     },
-    markDone: (eventKey: string) => setStatus(eventKey, 'done').then(() => undefined),
-    markFailed: (eventKey: string, error: { code: string; message: string }) =>
-      setStatus(eventKey, 'failed', error).then(() => undefined),
+    /** Marks an event done with what its run did (`result`, a JSON summary). */
+    markDone: (eventKey: string, result?: unknown) =>
+      setStatus(eventKey, 'done', undefined, result).then(() => undefined),
+    markFailed: (eventKey: string, error: { code: string; message: string }, result?: unknown) =>
+      setStatus(eventKey, 'failed', error, result).then(() => undefined),
     /** Events still `received` since before `olderThan` (epoch ms): their run was never started. */
     listUnstarted: (olderThan: number, limit = 100) => listOlder('received', 'received_at', olderThan, limit),
     /**
@@ -219,7 +253,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
         )
         .bind(actionKey, eventKey, now())
         .run();
-      if ((inserted.meta.changes ?? 0) > 0) return { act: true };
+      if ((inserted.meta.changes ?? 0) > 0) return { act: true, resumed: false };
       const row = await db
         .prepare(
           `SELECT a.event_key, a.status, e.status AS owner_status FROM actions a
@@ -227,7 +261,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
         )
         .bind(actionKey)
         .first<Row>();
-      if (!row || row.event_key === eventKey) return { act: true };
+      if (!row || row.event_key === eventKey) return { act: true, resumed: row?.status !== undefined };
       const owner = String(row.event_key);
       if (row.status === 'claimed' && (row.owner_status === 'failed' || row.owner_status === null)) {
         const taken = await db
@@ -236,7 +270,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
           )
           .bind(eventKey, now(), actionKey, owner)
           .run();
-        if ((taken.meta.changes ?? 0) > 0) return { act: true };
+        if ((taken.meta.changes ?? 0) > 0) return { act: true, resumed: true };
       }
       return { act: false, by: owner, status: row.status === 'done' ? 'done' : 'claimed' };
     },
@@ -248,6 +282,40 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
         )
         .bind(JSON.stringify(detail ?? null).slice(0, 2000), now(), actionKey, eventKey)
         .run();
+    },
+    /** Links an external account (a Stripe customer, a GitHub user ID) to a Logto user; the latest link wins. */
+    async link(provider: string, externalId: string, userId: string): Promise<void> {
+      await db
+        .prepare(
+          `INSERT INTO links (provider, external_id, user_id, linked_at) VALUES (?1, ?2, ?3, ?4)
+           ON CONFLICT (provider, external_id) DO UPDATE SET user_id = ?3, linked_at = ?4`,
+        )
+        .bind(provider, externalId, userId, now())
+        .run();
+    },
+    async linkedUser(provider: string, externalId: string): Promise<string | undefined> {
+      const row = await db
+        .prepare('SELECT user_id FROM links WHERE provider = ?1 AND external_id = ?2')
+        .bind(provider, externalId)
+        .first<Row>();
+      return row ? String(row.user_id) : undefined;
+    },
+    /** Which of `actionKeys` are done (by any event). */
+    async doneActions(actionKeys: string[]): Promise<Set<string>> {
+      const done = new Set<string>();
+      // D1 binds at most 100 parameters per statement.
+      for (let i = 0; i < actionKeys.length; i += 90) {
+        const chunk = actionKeys.slice(i, i + 90);
+        const { results } = await db
+          .prepare(
+            `SELECT action_key FROM actions WHERE status = 'done'
+             AND action_key IN (${chunk.map((_, n) => `?${n + 1}`).join(', ')})`,
+          )
+          .bind(...chunk)
+          .all<Row>();
+        for (const row of results) done.add(String(row.action_key));
+      }
+      return done;
     },
     async getAction(
       actionKey: string,

@@ -1,10 +1,11 @@
 import { waitUntil } from 'cloudflare:workers';
-import { type Automation, automationsFor } from '../automations';
+import type { Automation } from '../automations';
 import { type LogtoConfig, parseLogtoConfig } from '../config';
 import { type PipelineConfig, parsePipelineConfig } from '../config/pipeline';
 import { createJournal, type Journal } from '../journal';
 import { createTokenCache, type TokenCache } from '../kv-token-cache';
 import { createLogtoClient, type LogtoClient, PROJECT_USER_AGENT } from '../logto-client';
+import { type AutomationConfig, automationsFromConfig, parseAutomationConfig } from '../recipes';
 
 /** What a request handler needs, built once per isolate so the token and role caches live across requests. */
 export interface Services {
@@ -31,7 +32,11 @@ export interface ServiceDeps {
   now?: () => number;
   /** Inline waits of the token cache and the client (retry backoff, short Retry-After). */
   sleep?: (ms: number) => Promise<void>;
+  /** The validated recipes (`automations.config.ts`); read on each use so tests can switch them. */
+  recipes?: () => AutomationConfig;
 }
+
+const NO_RECIPES = parseAutomationConfig({});
 
 type Bindings = Pick<Env, 'TOKEN_CACHE'>;
 
@@ -102,7 +107,12 @@ export function createServiceProvider(deps: ServiceDeps = {}): (env: Bindings) =
 export interface Pipeline {
   config: PipelineConfig;
   journal: Journal;
+  /** The recipes (`automations.config.ts`). */
+  recipes: AutomationConfig;
+  /** Every enabled automation, built from the recipes and SIGNUP_ROLE_NAMES. */
   automations: Automation[];
+  /** Dry-run: runs journal what they would do and change nothing. */
+  dryRun: boolean;
 }
 
 type PipelineBindings = Pick<Env, 'JOURNAL'>;
@@ -113,15 +123,36 @@ type PipelineBindings = Pick<Env, 'JOURNAL'>;
  * misconfigured (their runs then fail visibly and can be replayed). Throws {@link ConfigError}.
  */
 export function createPipelineProvider(
-  deps: Pick<ServiceDeps, 'now'> = {},
+  deps: Pick<ServiceDeps, 'now' | 'recipes'> = {},
 ): (env: PipelineBindings) => Pipeline {
+  const now = deps.now ?? Date.now;
+  const built = new WeakMap<AutomationConfig, { roles: string; automations: Automation[] }>();
+  const automationsOf = (config: PipelineConfig, recipes: AutomationConfig) => {
+    const roles = config.signupRoleNames.join(',');
+    let cached = built.get(recipes);
+    if (cached?.roles !== roles) {
+      cached = { roles, automations: automationsFromConfig(recipes, config, now) };
+      built.set(recipes, cached);
+    }
+    return cached.automations;
+  };
+  const pipelineOf = (config: PipelineConfig, journal: Journal): Pipeline => ({
+    config,
+    journal,
+    get recipes() {
+      return deps.recipes?.() ?? NO_RECIPES;
+    },
+    get automations() {
+      return automationsOf(config, this.recipes);
+    },
+    get dryRun() {
+      return this.recipes.dryRun;
+    },
+  });
   return perIsolate(
     parsePipelineConfig,
-    (env: PipelineBindings, config: PipelineConfig) => ({
-      config,
-      journal: createJournal(env.JOURNAL, deps.now),
-      automations: automationsFor(config),
-    }),
-    (pipeline, env) => ({ ...pipeline, journal: createJournal(env.JOURNAL, deps.now) }),
+    (env: PipelineBindings, config: PipelineConfig) =>
+      pipelineOf(config, createJournal(env.JOURNAL, deps.now)),
+    (pipeline, env) => pipelineOf(pipeline.config, createJournal(env.JOURNAL, deps.now)),
   );
 }

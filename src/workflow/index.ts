@@ -1,6 +1,8 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from 'cloudflare:workers';
-import type { AutomationContext } from '../automations';
-import { parseLogtoEvent } from '../events';
+import type { AutomationContext, AutomationInput } from '../automations';
+import type { JournalEntry } from '../journal';
+import type { LogtoClient } from '../logto-client';
+import { inputOf } from '../pipeline/inputs';
 import type { EventRunParams } from '../pipeline/starter';
 import { createPipelineProvider, createServiceProvider, type ServiceDeps } from '../services';
 import { classifyFailure, type StepFailure } from './failures';
@@ -34,8 +36,9 @@ export type RunResult =
   | { status: 'skipped'; reason: string };
 
 /**
- * Builds the Workflow class that processes one journaled event: load it, mark it running, run every automation that
- * wants it (each Management API call its own step), then mark it done — or failed with the reason. Dependencies are
+ * Builds the Workflow class that processes one journaled event: load it, claim the actions of the automations that
+ * want it and mark it running, run them (each Management API call its own step), then mark it done — or failed with
+ * the reason — in one step that also completes the claimed actions. Dependencies are
  * injected like {@link createApp}'s so tests point it at the Logto emulator.
  */
 export function createEventWorkflow(deps: ServiceDeps = {}) {
@@ -49,67 +52,161 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
     ): Promise<RunResult> {
       const { eventKey } = event.payload;
       const env = this.env;
-      const journal = () => pipelines(env).journal;
-      // One step loads the event and marks it running (one fewer durable write per run).
-      const loaded = await step.do('start', JOURNAL_STEP, async () => {
-        const entry = await journal().get(eventKey);
-        if (!entry) return null;
-        if (entry.status === 'received' || entry.status === 'running') await journal().markRunning(eventKey);
-        return { status: entry.status, rawBody: entry.rawBody };
-      });
-      if (!loaded) return { status: 'skipped', reason: 'event not in the journal' };
-      if (loaded.status !== 'received' && loaded.status !== 'running') {
-        return { status: 'skipped', reason: `event already ${loaded.status}` };
-      }
+      const pipeline = () => pipelines(env);
+      const journal = () => pipeline().journal;
 
-      const fail = async (failure: Pick<StepFailure, 'code' | 'message'>): Promise<RunResult> => {
-        await step.do('mark failed', JOURNAL_STEP, () => journal().markFailed(eventKey, failure));
+      // One step loads the event, claims the actions of every automation that wants it and marks it running — or,
+      // when every action was already done or is being done by another event (the second event of a sign-up), marks
+      // it done right there: one durable step for an event with nothing left to do.
+      const started = (await step.do('start', JOURNAL_STEP, async () => {
+        const entry = await journal().get(eventKey);
+        if (!entry) return { state: 'skipped', reason: 'event not in the journal' } as never;
+        if (entry.status !== 'received' && entry.status !== 'running') {
+          return { state: 'skipped', reason: `event already ${entry.status}` } as never;
+        }
+        const parsed = inputOf(entry);
+        if (!parsed.ok) {
+          await journal().markFailed(eventKey, { code: 'invalid_payload', message: parsed.reason });
+          return { state: 'failed', code: 'invalid_payload', message: parsed.reason } as never;
+        }
+        const { automations, dryRun } = pipeline();
+        const plan: PlannedAutomation[] = [];
+        const skipped: Record<string, unknown> = {};
+        for (const automation of automations) {
+          if (!automation.wants(parsed.input)) continue;
+          const actionKey = dryRun ? undefined : automation.actionKey?.(parsed.input);
+          const claim = actionKey
+            ? await journal().claimAction(actionKey, eventKey)
+            : { act: true as const, resumed: entry.attempts > 0 };
+          if (claim.act) plan.push({ name: automation.name, actionKey, resumed: claim.resumed });
+          else
+            skipped[automation.name] = {
+              skipped: true,
+              reason: `already ${claim.status} by event ${claim.by}`,
+            };
+        }
+        if (plan.length === 0) {
+          await journal().markDone(eventKey, skipped);
+          return { state: 'done', results: skipped } as never;
+        }
+        await journal().markRunning(eventKey);
+        const { source, eventType, rawBody, externalId, receivedAt } = entry;
+        return {
+          state: 'run',
+          plan,
+          skipped,
+          entry: { source, eventType, rawBody, externalId, receivedAt },
+          dryRun,
+        } satisfies StartOutcome as never;
+      })) as StartOutcome;
+      if (started.state === 'skipped') return { status: 'skipped', reason: started.reason };
+      if (started.state === 'failed')
+        return { status: 'failed', code: started.code, message: started.message };
+      if (started.state === 'done') return { status: 'done', results: started.results };
+
+      const results: Record<string, unknown> = { ...started.skipped };
+      const done: { actionKey: string; detail: unknown }[] = [];
+
+      const settle = async (failure?: Pick<StepFailure, 'code' | 'message'>): Promise<RunResult> => {
+        // One step completes the actions that succeeded and records the outcome.
+        await step.do(failure ? 'mark failed' : 'mark done', JOURNAL_STEP, async () => {
+          for (const action of done)
+            await journal().completeAction(action.actionKey, eventKey, action.detail);
+          if (failure) await journal().markFailed(eventKey, failure, results);
+          else await journal().markDone(eventKey, results);
+        });
+        if (!failure) return { status: 'done', results };
         console.error(`event ${eventKey.slice(0, 12)} failed: ${failure.code}`);
         return { status: 'failed', code: failure.code, message: failure.message };
       };
-      const parsed = parseLogtoEvent(JSON.parse(loaded.rawBody));
-      if (!parsed.ok) return fail({ code: 'invalid_payload', message: parsed.reason });
 
-      const ctx: AutomationContext = {
-        event: parsed.event,
-        eventKey,
-        async call<T>(name: string, fn: (logto: ReturnType<typeof services>['logto']) => Promise<T>) {
-          for (let attempt = 1; ; attempt++) {
-            const outcome = (await step.do(
-              `${name} #${attempt}`,
-              { retries: { limit: 0, delay: 0 }, timeout: '5 minutes' },
-              async () => {
-                try {
-                  return { ok: true, value: (await fn(services(env).logto)) as unknown } as never;
-                } catch (error) {
-                  return { ok: false, failure: classifyFailure(error) } as never;
-                }
-              },
-            )) as { ok: true; value: T } | { ok: false; failure: StepFailure };
-            if (outcome.ok) return outcome.value;
-            const { failure } = outcome;
-            if (!failure.retryable || attempt >= MAX_CALL_ATTEMPTS) throw new RunFailed(failure);
-            await step.sleep(`${name} #${attempt} backoff`, failure.retryAfterMs ?? stepBackoffMs(attempt));
-          }
-        },
-        claim: (actionKey) =>
-          step.do(`claim ${actionKey}`, JOURNAL_STEP, () => journal().claimAction(actionKey, eventKey)),
-        complete: (actionKey, detail) =>
-          step.do(`complete ${actionKey}`, JOURNAL_STEP, () =>
-            journal().completeAction(actionKey, eventKey, detail),
-          ),
-      };
-
-      const results: Record<string, unknown> = {};
-      try {
-        for (const automation of pipelines(env).automations) {
-          if (automation.wants(parsed.event)) results[automation.name] = await automation.run(ctx);
+      const parsed = inputOf(started.entry);
+      if (!parsed.ok) return settle({ code: 'invalid_payload', message: parsed.reason });
+      const automations = new Map(pipeline().automations.map((automation) => [automation.name, automation]));
+      for (const planned of started.plan) {
+        const automation = automations.get(planned.name);
+        if (!automation)
+          return settle({ code: 'config', message: `automation ${planned.name} is no longer configured` });
+        const ctx = contextFor(
+          planned,
+          parsed.input,
+          eventKey,
+          started.dryRun,
+          step,
+          () => services(env).logto,
+        );
+        try {
+          const detail = await automation.run(ctx);
+          results[planned.name] = started.dryRun ? { dryRun: true, wouldDo: detail } : detail;
+          if (planned.actionKey) done.push({ actionKey: planned.actionKey, detail });
+        } catch (error) {
+          const failure = error instanceof RunFailed ? error.failure : classifyFailure(error);
+          results[planned.name] = { failed: failure.code };
+          return settle(failure);
         }
-      } catch (error) {
-        return fail(error instanceof RunFailed ? error.failure : classifyFailure(error));
       }
-      await step.do('mark done', JOURNAL_STEP, () => journal().markDone(eventKey));
-      return { status: 'done', results: results as never };
+      return settle();
     }
+  };
+}
+
+interface PlannedAutomation {
+  name: string;
+  actionKey?: string;
+  resumed: boolean;
+}
+
+type StartOutcome =
+  | { state: 'skipped'; reason: string }
+  | { state: 'failed'; code: string; message: string }
+  | { state: 'done'; results: Record<string, unknown> }
+  | {
+      state: 'run';
+      plan: PlannedAutomation[];
+      skipped: Record<string, unknown>;
+      entry: Pick<JournalEntry, 'source' | 'eventType' | 'rawBody' | 'externalId' | 'receivedAt'>;
+      dryRun: boolean;
+    };
+
+/** The context one automation runs with: each `call` is a durable step named after the automation. */
+function contextFor(
+  { name: automationName, resumed }: PlannedAutomation,
+  input: AutomationInput,
+  eventKey: string,
+  dryRun: boolean,
+  step: WorkflowStep,
+  logto: () => LogtoClient,
+): AutomationContext {
+  const prefix = `[${automationName}] event ${eventKey.slice(0, 12)}:`;
+  return {
+    input,
+    eventKey,
+    dryRun,
+    resumed,
+    log: {
+      info: (message) => console.log(prefix, message),
+      warn: (message) => console.warn(prefix, message),
+      error: (message) => console.error(prefix, message),
+    },
+    async call<T>(name: string, fn: (logto: LogtoClient, attempt: { number: number }) => Promise<T>) {
+      const stepName = `${automationName}: ${name}`;
+      for (let attempt = 1; ; attempt++) {
+        const outcome = (await step.do(
+          `${stepName} #${attempt}`,
+          { retries: { limit: 0, delay: 0 }, timeout: '5 minutes' },
+          async () => {
+            try {
+              return { ok: true, value: (await fn(logto(), { number: attempt })) as unknown } as never;
+            } catch (error) {
+              return { ok: false, failure: classifyFailure(error) } as never;
+            }
+          },
+        )) as { ok: true; value: T } | { ok: false; failure: StepFailure };
+        if (outcome.ok) return outcome.value;
+        const { failure } = outcome;
+        if (!failure.retryable || attempt >= MAX_CALL_ATTEMPTS) throw new RunFailed(failure);
+        await step.sleep(`${stepName} #${attempt} backoff`, failure.retryAfterMs ?? stepBackoffMs(attempt));
+      }
+    },
   };
 }

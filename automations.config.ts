@@ -1,0 +1,44 @@
+import { defineConfig } from './src/recipes';
+
+/**
+ * What this Worker does in your Logto tenant. Edit, then `npm test` / `npm run dev` / `npm run deploy`: a bad field
+ * stops all three with a message naming it. Every recipe is idempotent (the same event twice, a replay or the sweep
+ * changes nothing the second time). The README's cookbook explains each one. Logto already assigns default roles to
+ * every new user and joins users to organizations by verified email domain (JIT): use Logto for those.
+ */
+export default defineConfig({
+  // Journal what would be done and change nothing: a good first deployment.
+  dryRun: false,
+
+  // A personal organization for every new user who signs up, with the organization role "admin" in it.
+  personalOrganization: {
+    name: ["{name}'s workspace", "{username}'s workspace", "{emailLocal}'s workspace"],
+    organizationRoles: [],
+  },
+
+  // Roles by rule — uncomment and adapt:
+  // rolesByRule: [{ name: 'staff', roles: ['staff'], when: { emailDomains: ['example.com'] } }],
+
+  // Organizations by rule, beyond Logto's JIT (covers social sign-ups and users created through the API):
+  // organizationsByRule: [
+  //   { name: 'github-users', organizationId: 'your-org-id', organizationRoles: ['member'], when: { connectors: ['github'] } },
+  // ],
+
+  // Stamp how and where each user signed up into customData.signUp.
+  stamps: { key: 'signUp' },
+
+  // Repair what Logto never delivered (it sends each webhook once): every 15 min, users created since the last sweep.
+  reconcile: { enabled: true, cron: '*/15 * * * *' },
+
+  // Opt-in: suspend users who never signed in 30 days after creation (dry-run first).
+  // cleanup: { enabled: true, dryRun: true, action: 'suspend', neverSignedInDays: 30 },
+
+  // Stripe: roles and a plan stamp per price (set STRIPE_WEBHOOK_SECRET).
+  // stripe: { prices: { price_123: { roles: ['pro'], plan: 'pro' } } },
+
+  // GitHub: membership of a GitHub organization → Logto roles (set GITHUB_WEBHOOK_SECRET).
+  // github: { organizations: { 'your-github-org': { roles: ['github-member'] } } },
+
+  // Your own code: see examples/.
+  handlers: [],
+});

@@ -1,0 +1,37 @@
+import { signupRoles } from '../automations/signup-roles';
+import type { Automation } from '../automations/types';
+import type { PipelineConfig } from '../config/pipeline';
+import { organizationByRule, rolesByRule } from './by-rule';
+import type { AutomationConfig } from './config';
+import { personalOrganization } from './personal-organization';
+import { customDataStamps } from './stamps';
+
+export {
+  type AutomationConfig,
+  AutomationConfigError,
+  type AutomationConfigInput,
+  defineConfig,
+  parseAutomationConfig,
+} from './config';
+export { defineAutomation, type HandlerEvent, type HandlerEventName, type HandlerTools } from './define';
+
+/**
+ * Every automation the configuration enables, in the order they run for one event: the built-in sign-up roles
+ * (`SIGNUP_ROLE_NAMES`), the personal organization, roles by rule, organizations by rule, custom-data stamps, the
+ * callbacks' mappings, cleanup, then your handlers.
+ */
+export function automationsFromConfig(
+  config: AutomationConfig,
+  env: Pick<PipelineConfig, 'signupRoleNames'>,
+  now: () => number,
+): Automation[] {
+  const options = { trustApiEmails: config.trustApiEmails };
+  const list: Automation[] = [];
+  if (env.signupRoleNames.length > 0) list.push(signupRoles(env.signupRoleNames));
+  if (config.personalOrganization) list.push(personalOrganization(config.personalOrganization));
+  for (const rule of config.rolesByRule) list.push(rolesByRule(rule, options));
+  for (const rule of config.organizationsByRule) list.push(organizationByRule(rule, options));
+  if (config.stamps) list.push(customDataStamps(config.stamps, now));
+  list.push(...config.handlers);
+  return list;
+}
