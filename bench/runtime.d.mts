@@ -2,7 +2,11 @@
 interface Fetcher {
   fetch(input: string, init?: RequestInit): Promise<Response>;
 }
-export function startRuntime(options: { vars: Record<string, string> }): Promise<{
+export function startRuntime(options: {
+  vars: Record<string, string>;
+  /** The Worker module to run (default: the production Worker with no recipes). */
+  entry?: string;
+}): Promise<{
   url: string;
   project: Fetcher;
   floor: Fetcher;

@@ -15,9 +15,9 @@ function statements(sql) {
     .filter(Boolean);
 }
 
-export async function startRuntime({ vars }) {
+export async function startRuntime({ vars, entry = 'bench/workers/pipeline-only.ts' }) {
   const [projectScript, floorScript] = await Promise.all([
-    bundle('src/index.ts', { runtime: 'workerd', name: 'worker' }),
+    bundle(entry, { runtime: 'workerd', name: 'worker' }),
     bundle('bench/floor-worker.ts', { runtime: 'workerd', name: 'floor-worker' }),
   ]);
   const common = { modules: true, compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] };

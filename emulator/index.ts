@@ -142,7 +142,10 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
      */
     async signUp(input: SignUpInput = {}): Promise<EmulatedUser> {
       const application = input.application ?? DEFAULT_APPLICATION;
-      const user = newUser({ username: input.username ?? `user_${generateId(8)}`, ...input }, now());
+      const user = newUser(
+        { username: input.username ?? `user_${generateId(8)}`, ...input, applicationId: application.id },
+        now(),
+      );
       user.hasPassword = true;
       store.users.set(user.id, user);
       const sessionId = generateId(43);

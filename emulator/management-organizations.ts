@@ -65,6 +65,15 @@ export function mountOrganizationRoutes(api: Hono, options: { store: TenantStore
     for (const userId of input.userIds) members.add(userId); // ON CONFLICT DO NOTHING
     return c.json({ userIds: input.userIds }, 201);
   });
+  api.delete('/organizations/:id/users/:userId', (c) => {
+    const id = c.req.param('id');
+    const userId = c.req.param('userId');
+    if (!store.members.get(id)?.delete(userId)) {
+      return logtoError(c, 404, 'entity.not_found', 'The requested entity was not found.');
+    }
+    store.memberRoles.delete(`${id}:${userId}`);
+    return c.body(null, 204);
+  });
   api.get('/organizations/:id/users/:userId/roles', (c) => {
     const key = `${c.req.param('id')}:${c.req.param('userId')}`;
     const roles = [...(store.memberRoles.get(key) ?? [])].flatMap(

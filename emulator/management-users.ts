@@ -147,6 +147,15 @@ export function mountUserRoutes(api: Hono, options: UserRoutesOptions): void {
     for (const roleId of added) held.add(roleId);
     return c.json({ roleIds: input.roleIds, addedRoleIds: added }, 201);
   });
+  api.delete('/users/:userId/roles/:roleId', (c) => {
+    const id = c.req.param('userId');
+    if (!store.users.has(id)) return userNotFound(c);
+    // Logto: deleting a role the user does not have deletes no row → DeletionError (404 entity.not_found).
+    if (!store.userRoles.get(id)?.delete(c.req.param('roleId'))) {
+      return logtoError(c, 404, 'entity.not_found', 'The requested entity was not found.');
+    }
+    return c.body(null, 204);
+  });
 
   api.get('/roles', (c) => {
     const type = c.req.query('type');

@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS sweep_state (
   run_started_at INTEGER,
   run_upper INTEGER,
   scanned_down_to INTEGER,
+  resume_page INTEGER,
   scanned INTEGER NOT NULL DEFAULT 0,
   queued INTEGER NOT NULL DEFAULT 0,
   last_finished_at INTEGER,

@@ -7,7 +7,13 @@ describe('pipeline configuration', () => {
   it('defaults: one key, 15-minute window, 5 minutes of future skew, no sign-up roles, admin off', () => {
     expect(parsePipelineConfig(base)).toEqual({
       ok: true,
-      config: { signingKeys: ['current-key'], maxAgeMs: 900_000, maxFutureMs: 300_000, signupRoleNames: [] },
+      config: {
+        signingKeys: ['current-key'],
+        maxAgeMs: 900_000,
+        maxFutureMs: 300_000,
+        signupRoleNames: [],
+        callbacks: { stripe: [], github: [], 'standard-webhooks': [] },
+      },
     });
   });
 
@@ -28,6 +34,7 @@ describe('pipeline configuration', () => {
         maxFutureMs: 60_000,
         signupRoleNames: ['member', 'beta-tester'],
         admin: { resource: 'https://automations.example.com/admin', appIds: ['ops-a', 'ops-b'] },
+        callbacks: { stripe: [], github: [], 'standard-webhooks': [] },
       },
     });
   });
@@ -41,6 +48,7 @@ describe('pipeline configuration', () => {
     [{ ...base, SIGNUP_ROLE_NAMES: 'x'.repeat(129) }, 'SIGNUP_ROLE_NAMES'],
     [{ ...base, ADMIN_API_RESOURCE: 'not a url' }, 'ADMIN_API_RESOURCE'],
     [{ ...base, ADMIN_API_RESOURCE: 'https://automations.example.com/admin' }, 'ADMIN_APP_IDS'],
+    [{ ...base, STANDARD_WEBHOOK_SECRET: 'whsec_not base64!' }, 'STANDARD_WEBHOOK_SECRET'],
   ];
   for (const [env, variable] of bad) {
     it(`rejects ${JSON.stringify(env).slice(0, 80)} naming ${variable}, without the value`, () => {

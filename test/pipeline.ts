@@ -1,7 +1,13 @@
-import { createExecutionContext, introspectWorkflow, waitOnExecutionContext } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createScheduledController,
+  introspectWorkflow,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { createLogtoEmulator, type LogtoEmulatorOptions } from '../emulator';
 import { createJournal, type EventStatus } from '../src/journal';
+import { type AutomationConfigInput, parseAutomationConfig } from '../src/recipes';
 import { emulatorToken } from './helpers';
 import worker, { testRuntime } from './worker-entry';
 
@@ -73,4 +79,35 @@ export async function setupPipeline(options: LogtoEmulatorOptions = {}) {
       }
     },
   };
+}
+
+/** Runs one cron invocation of the Worker under test (e.g. `*\/15 * * * *`, the reconciliation sweep). */
+export async function runCron(cron: string) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/** Uses `recipes` (validated like automations.config.ts) for the runs of this test file. */
+export function useRecipes(recipes: AutomationConfigInput) {
+  testRuntime.recipes = parseAutomationConfig(recipes);
+}
+
+/** Creates a user through the emulator's Management API as an operator's tool would (it fires `User.Created`). */
+export async function createUserViaApi(
+  emulator: Awaited<ReturnType<typeof createLogtoEmulator>>,
+  input: Record<string, unknown>,
+): Promise<{ id: string }> {
+  const token = await emulatorToken(emulator, { id: env.LOGTO_M2M_APP_ID, secret: env.LOGTO_M2M_APP_SECRET });
+  const response = await emulator.fetch(`${emulator.endpoint}/api/users`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'user-agent': 'admin-tool/1.0',
+    },
+    body: JSON.stringify(input),
+  });
+  if (!response.ok) throw new Error(`POST /api/users → ${response.status}`);
+  return (await response.json()) as { id: string };
 }

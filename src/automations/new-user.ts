@@ -3,7 +3,7 @@ import type { User } from '../logto-client';
 import type { AutomationInput } from './types';
 
 /** How a user came to exist, as far as the event or the user object tells. */
-export type UserOrigin = 'sign-up' | 'management-api' | 'unknown';
+export type UserOrigin = 'sign-up' | 'management-api';
 
 /** A user that just appeared: from a sign-up, a `User.Created`, or found by the reconciliation sweep. */
 export interface NewUser {
@@ -28,7 +28,8 @@ const text = (value: unknown) => (typeof value === 'string' && value.length > 0 
 export function newUserOf(input: AutomationInput): NewUser | undefined {
   if (input.source === 'reconcile') {
     const applicationId = text(input.user.applicationId);
-    return { user: input.user, origin: applicationId ? 'sign-up' : 'unknown', applicationId };
+    // Logto records the application a user registered through; users created through the Management API have none.
+    return { user: input.user, origin: applicationId ? 'sign-up' : 'management-api', applicationId };
   }
   if (input.source !== 'logto') return undefined;
   const { event } = input;

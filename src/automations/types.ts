@@ -1,14 +1,20 @@
 import type { LogtoEvent } from '../events';
 import type { LogtoClient, User } from '../logto-client';
 
-/** Thrown by an automation for a failure that retrying cannot fix (a role that does not exist, …). */
+/**
+ * Thrown by an automation: by default a failure that retrying cannot fix (a role that does not exist, …); with
+ * `retryable` the step is retried with backoff (something another event will soon provide).
+ */
 export class AutomationError extends Error {
   override readonly name = 'AutomationError';
+  readonly retryable: boolean;
   constructor(
     readonly errorCode: string,
     message: string,
+    options: { retryable?: boolean } = {},
   ) {
     super(message);
+    this.retryable = options.retryable === true;
   }
 }
 
@@ -77,6 +83,14 @@ export interface AutomationContext {
    */
   resumed: boolean;
   log: AutomationLog;
+  /**
+   * External accounts linked to Logto users (a Stripe customer, a GitHub user ID), kept in D1 because Logto cannot
+   * search customData or identities. Call these inside a `call` step so a lookup is retried with the step.
+   */
+  links: {
+    find(provider: string, externalId: string): Promise<string | undefined>;
+    save(provider: string, externalId: string, userId: string): Promise<void>;
+  };
 }
 
 export interface Automation {

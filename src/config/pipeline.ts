@@ -17,6 +17,8 @@ export interface PipelineConfig {
   signupRoleNames: string[];
   /** Admin API access; undefined when ADMIN_API_RESOURCE is not set (the admin API then answers 503). */
   admin?: { resource: string; appIds: string[] };
+  /** Signing secrets per callback provider (several while rotating); a provider without one answers 404. */
+  callbacks: { stripe?: string[]; github?: string[]; 'standard-webhooks'?: string[] };
 }
 
 export type PipelineConfigResult =
@@ -34,7 +36,10 @@ const list = (raw: string) =>
 
 const fail = (variable: string, reason: string): PipelineConfigResult => ({ ok: false, variable, reason });
 
-/** Reads LOGTO_WEBHOOK_SIGNING_KEY(_PREVIOUS), WEBHOOK_MAX_AGE_SECONDS, SIGNUP_ROLE_NAMES, ADMIN_API_RESOURCE, ADMIN_APP_IDS. */
+/**
+ * Reads LOGTO_WEBHOOK_SIGNING_KEY(_PREVIOUS), WEBHOOK_MAX_AGE_SECONDS, SIGNUP_ROLE_NAMES, ADMIN_API_RESOURCE,
+ * ADMIN_APP_IDS and the callback secrets STRIPE_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET.
+ */
 export function parsePipelineConfig(env: object): PipelineConfigResult {
   const current = text(env, 'LOGTO_WEBHOOK_SIGNING_KEY');
   const previous = text(env, 'LOGTO_WEBHOOK_SIGNING_KEY_PREVIOUS');
@@ -62,6 +67,10 @@ export function parsePipelineConfig(env: object): PipelineConfigResult {
   if (resource && appIds.length === 0) {
     return fail('ADMIN_APP_IDS', 'must list the M2M app IDs allowed to call the admin API');
   }
+  const standard = list(text(env, 'STANDARD_WEBHOOK_SECRET'));
+  if (standard.some((secret) => !/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(secret))) {
+    return fail('STANDARD_WEBHOOK_SECRET', 'must be whsec_<base64> (comma list while rotating)');
+  }
   return {
     ok: true,
     config: {
@@ -70,6 +79,11 @@ export function parsePipelineConfig(env: object): PipelineConfigResult {
       maxFutureMs: Math.min(MAX_FUTURE_MS, age * 1000),
       signupRoleNames: roleNames,
       admin: resource ? { resource, appIds } : undefined,
+      callbacks: {
+        stripe: list(text(env, 'STRIPE_WEBHOOK_SECRET')),
+        github: list(text(env, 'GITHUB_WEBHOOK_SECRET')),
+        'standard-webhooks': standard,
+      },
     },
   };
 }

@@ -3,7 +3,7 @@ import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';
 import { createRunStarter } from '../pipeline/starter';
 import { ConfigError, createPipelineProvider, createServiceProvider, type ServiceDeps } from '../services';
 import { createAdminRoutes } from './admin';
-import { sweepJournal } from './scheduled';
+import { runScheduled } from './scheduled';
 import { mountWebhookRoutes } from './webhooks';
 
 /**
@@ -60,11 +60,12 @@ export function createApp(deps: ServiceDeps = {}) {
 export function createWorker(deps: ServiceDeps = {}) {
   const app = createApp(deps);
   const pipelines = createPipelineProvider(deps);
+  const services = createServiceProvider(deps);
   const now = deps.now ?? Date.now;
   return {
     fetch: app.fetch,
-    async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-      ctx.waitUntil(sweepJournal(env, pipelines(env), now));
+    async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+      ctx.waitUntil(runScheduled(controller.cron, env, { pipeline: pipelines(env), services, now }));
     },
   } satisfies ExportedHandler<Env>;
 }

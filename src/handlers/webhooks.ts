@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { ingestCallback } from '../pipeline/callbacks';
 import { ingestLogtoDelivery } from '../pipeline/ingest';
 import type { createRunStarter } from '../pipeline/starter';
 import type { Pipeline } from '../services';
@@ -24,6 +25,23 @@ export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDe
       journal,
       now: deps.now,
       wanted: (event) => automations.some((automation) => automation.wants({ source: 'logto', event })),
+    });
+    if (outcome.start) c.executionCtx.waitUntil(deps.starter(c.env.EVENT_WORKFLOW, outcome.start));
+    return c.json(outcome.body, outcome.status);
+  });
+
+  /** `POST /callbacks/:provider` (stripe, github, standard-webhooks): verify → record → answer, like Logto's. */
+  app.post('/callbacks/:provider', async (c) => {
+    const { config, journal, automations } = deps.pipelines(c.env);
+    const outcome = await ingestCallback({
+      provider: c.req.param('provider'),
+      body: c.req.raw.body,
+      contentLength: c.req.header('content-length') ?? null,
+      header: (name) => c.req.header(name) ?? null,
+      config,
+      journal,
+      now: deps.now,
+      wanted: (input) => automations.some((automation) => automation.wants(input)),
     });
     if (outcome.start) c.executionCtx.waitUntil(deps.starter(c.env.EVENT_WORKFLOW, outcome.start));
     return c.json(outcome.body, outcome.status);

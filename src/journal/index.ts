@@ -242,8 +242,9 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
     },
     /**
      * Claims `actionKey` for `eventKey` so one action (e.g. the sign-up roles of one user) is performed by one event
-     * only, although Logto sends two events for one sign-up. The same event may claim again (a retry or a replay);
-     * another event takes over only a claim whose owner has failed.
+     * only, although Logto sends two events for one sign-up. A done action is never claimed again; the same event may
+     * claim again an action it did not finish (a retry or a replay); another event takes over only a claim whose
+     * owner has failed.
      */
     async claimAction(actionKey: string, eventKey: string): Promise<ActionClaim> {
       const inserted = await db
@@ -261,8 +262,11 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
         )
         .bind(actionKey)
         .first<Row>();
-      if (!row || row.event_key === eventKey) return { act: true, resumed: row?.status !== undefined };
+      if (!row) return { act: true, resumed: false };
       const owner = String(row.event_key);
+      // Done is done: a replay (or the sweep) of an event whose action is complete changes nothing in Logto.
+      if (row.status === 'done') return { act: false, by: owner, status: 'done' };
+      if (owner === eventKey) return { act: true, resumed: true };
       if (row.status === 'claimed' && (row.owner_status === 'failed' || row.owner_status === null)) {
         const taken = await db
           .prepare(

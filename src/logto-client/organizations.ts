@@ -22,6 +22,10 @@ export function createOrganizationsApi(request: Requester) {
     addUsers: async (organizationId: string, userIds: string[]) => {
       await request('POST', `${path(organizationId)}/users`, { body: { userIds }, idempotent: true });
     },
+    /** `DELETE /api/organizations/:id/users/:userId`. */
+    removeUser: async (organizationId: string, userId: string) => {
+      await request('DELETE', `${path(organizationId)}/users/${encodeURIComponent(userId)}`);
+    },
     /**
      * `POST /api/organizations/:id/users/:userId/roles` by IDs and/or names; idempotent. The user must be a member
      * (422 `organization.require_membership`); unknown names → 422 `organization.role_names_not_found`.

@@ -52,6 +52,10 @@ export function createUsersApi(request: Requester) {
           idempotent: true,
         })
       ).data,
+    /** `DELETE /api/users/:id/roles/:roleId`. */
+    removeRole: async (userId: string, roleId: string) => {
+      await request('DELETE', `${path(userId)}/roles/${encodeURIComponent(roleId)}`);
+    },
     /** `GET /api/users/:id/roles` over every page. */
     listRoles: (userId: string) => paginate<Role>(request, `${path(userId)}/roles`),
   };

@@ -9,7 +9,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** The answer to one delivery. `start` is set when a new event was recorded for processing. */
 export interface IngestOutcome {
-  status: 200 | 202 | 400 | 401 | 413 | 503;
+  status: 200 | 202 | 400 | 401 | 404 | 413 | 503;
   body: { status?: string; error?: string; reason?: string; eventKey?: string };
   start?: { eventKey: string; replays: number };
 }
@@ -31,7 +31,7 @@ const reject = (status: IngestOutcome['status'], error: string, reason?: string)
 });
 
 /** Reads at most `limit` bytes; undefined when the body is larger. */
-async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number) {
+export async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number) {
   if (!body) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];

@@ -2,9 +2,12 @@ import { signupRoles } from '../automations/signup-roles';
 import type { Automation } from '../automations/types';
 import type { PipelineConfig } from '../config/pipeline';
 import { organizationByRule, rolesByRule } from './by-rule';
+import { cleanupUsers } from './cleanup';
 import type { AutomationConfig } from './config';
+import { githubIdentityLinks, githubOrganizations } from './github';
 import { personalOrganization } from './personal-organization';
 import { customDataStamps } from './stamps';
+import { stripeSubscriptions } from './stripe';
 
 export {
   type AutomationConfig,
@@ -32,6 +35,9 @@ export function automationsFromConfig(
   for (const rule of config.rolesByRule) list.push(rolesByRule(rule, options));
   for (const rule of config.organizationsByRule) list.push(organizationByRule(rule, options));
   if (config.stamps) list.push(customDataStamps(config.stamps, now));
+  if (config.github) list.push(githubIdentityLinks(config.github), githubOrganizations(config.github));
+  if (config.stripe) list.push(stripeSubscriptions(config.stripe));
+  if (config.cleanup?.enabled) list.push(cleanupUsers());
   list.push(...config.handlers);
   return list;
 }

@@ -5,26 +5,153 @@
 
 export type SignatureResult =
   | { ok: true; keyIndex: number }
-  | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' };
+  | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' | 'stale' | 'future' };
 
 /** Logto signs with lowercase hex HMAC-SHA256 (64 characters), no prefix (L `utils/sign.ts`). */
 const LOGTO_SIGNATURE = /^[0-9a-f]{64}$/;
 
 const keyCache = new Map<string, Promise<CryptoKey>>();
 
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret);
+/** An HMAC-SHA256 verify key: the secret's UTF-8 bytes, or the given bytes (Standard Webhooks' `whsec_` secrets). */
+function hmacKey(secret: string, bytes?: Uint8Array): Promise<CryptoKey> {
+  const cacheKey = bytes ? `bytes:${secret}` : `utf8:${secret}`;
+  let key = keyCache.get(cacheKey);
   if (!key) {
     key = crypto.subtle.importKey(
       'raw',
-      new TextEncoder().encode(secret),
+      bytes ?? new TextEncoder().encode(secret),
       { name: 'HMAC', hash: 'SHA-256' },
       false,
       ['verify'],
     );
-    keyCache.set(secret, key);
+    keyCache.set(cacheKey, key);
   }
   return key;
+}
+
+const concat = (...parts: (string | Uint8Array | ArrayBuffer)[]): Uint8Array => {
+  const chunks = parts.map((part) =>
+    typeof part === 'string' ? new TextEncoder().encode(part) : new Uint8Array(part),
+  );
+  const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+};
+
+function base64ToBytes(text: string): Uint8Array | undefined {
+  try {
+    return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks a signed timestamp (seconds) against the tolerance, both ways (an old replay, a clock far ahead). */
+function freshness(
+  timestampSeconds: number,
+  nowMs: number,
+  toleranceSeconds: number,
+): SignatureResult | undefined {
+  const age = nowMs / 1000 - timestampSeconds;
+  if (age > toleranceSeconds) return { ok: false, reason: 'stale' };
+  if (age < -toleranceSeconds) return { ok: false, reason: 'future' };
+  return undefined;
+}
+
+/** Tries every (secret, signature) pair with WebCrypto's constant-time `verify`. */
+async function anyVerifies(
+  secrets: readonly { secret: string; bytes?: Uint8Array }[],
+  signatures: readonly Uint8Array[],
+  signed: Uint8Array,
+): Promise<SignatureResult> {
+  for (const [keyIndex, { secret, bytes }] of secrets.entries()) {
+    if (!secret) continue;
+    const key = await hmacKey(secret, bytes);
+    for (const signature of signatures) {
+      if (await crypto.subtle.verify('HMAC', key, signature, signed)) return { ok: true, keyIndex };
+    }
+  }
+  return { ok: false, reason: 'mismatch' };
+}
+
+/** Default tolerance of Stripe's and Standard Webhooks' signed timestamps. */
+export const CALLBACK_TOLERANCE_SECONDS = 300;
+
+/**
+ * Stripe's `Stripe-Signature: t=<seconds>,v1=<hex>[,v1=<hex>…]`: HMAC-SHA256 of `<t>.<raw body>` with the endpoint
+ * secret (`whsec_…`, used as UTF-8); any `v1` may match (Stripe sends one per active secret while rolling).
+ */
+export async function verifyStripeSignature(
+  rawBody: Uint8Array,
+  header: string | null,
+  secrets: readonly string[],
+  nowMs: number,
+  toleranceSeconds = CALLBACK_TOLERANCE_SECONDS,
+): Promise<SignatureResult> {
+  if (!header) return { ok: false, reason: 'missing' };
+  let timestamp: string | undefined;
+  const signatures: Uint8Array[] = [];
+  for (const part of header.split(',')) {
+    const [name, value] = part.trim().split('=', 2);
+    if (name === 't' && value && /^\d{1,12}$/.test(value)) timestamp = value;
+    if (name === 'v1' && value && LOGTO_SIGNATURE.test(value)) signatures.push(hexToBytes(value));
+  }
+  if (!timestamp || signatures.length === 0) return { ok: false, reason: 'malformed' };
+  const stale = freshness(Number(timestamp), nowMs, toleranceSeconds);
+  if (stale) return stale;
+  return anyVerifies(
+    secrets.map((secret) => ({ secret })),
+    signatures,
+    concat(timestamp, '.', rawBody),
+  );
+}
+
+/** GitHub's `X-Hub-Signature-256: sha256=<lowercase hex>` over the raw body. */
+export async function verifyGitHubSignature(
+  rawBody: Uint8Array,
+  header: string | null,
+  secrets: readonly string[],
+): Promise<SignatureResult> {
+  if (!header) return { ok: false, reason: 'missing' };
+  const match = /^sha256=([0-9a-f]{64})$/.exec(header);
+  if (!match?.[1]) return { ok: false, reason: 'malformed' };
+  return anyVerifies(
+    secrets.map((secret) => ({ secret })),
+    [hexToBytes(match[1])],
+    rawBody,
+  );
+}
+
+/**
+ * Standard Webhooks: `webhook-signature: v1,<base64> [v1,<base64> …]` = HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<raw
+ * body>` with the base64-decoded part of a `whsec_` secret; the timestamp (seconds) within the tolerance.
+ */
+export async function verifyStandardWebhook(
+  rawBody: Uint8Array,
+  headers: { id: string | null; timestamp: string | null; signature: string | null },
+  secrets: readonly string[],
+  nowMs: number,
+  toleranceSeconds = CALLBACK_TOLERANCE_SECONDS,
+): Promise<SignatureResult> {
+  if (!headers.id || !headers.timestamp || !headers.signature) return { ok: false, reason: 'missing' };
+  if (!/^\d{1,12}$/.test(headers.timestamp) || headers.id.length > 256)
+    return { ok: false, reason: 'malformed' };
+  const signatures = headers.signature
+    .split(' ')
+    .filter((item) => item.startsWith('v1,'))
+    .flatMap((item) => base64ToBytes(item.slice(3)) ?? []);
+  if (signatures.length === 0) return { ok: false, reason: 'malformed' };
+  const stale = freshness(Number(headers.timestamp), nowMs, toleranceSeconds);
+  if (stale) return stale;
+  const keys = secrets.flatMap((secret) => {
+    const bytes = base64ToBytes(secret.startsWith('whsec_') ? secret.slice(6) : secret);
+    return bytes ? [{ secret, bytes }] : [];
+  });
+  return anyVerifies(keys, signatures, concat(headers.id, '.', headers.timestamp, '.', rawBody));
 }
 
 function hexToBytes(hex: string): Uint8Array {

@@ -43,7 +43,7 @@ export function classifyFailure(error: unknown): StepFailure {
     };
   if (error instanceof ConfigError) return { code: 'config', message: cut(error.message), retryable: false };
   if (error instanceof AutomationError)
-    return { code: error.errorCode, message: cut(error.message), retryable: false };
+    return { code: error.errorCode, message: cut(error.message), retryable: error.retryable };
   if (error instanceof FetchTimeoutError)
     return { code: 'timeout', message: cut(error.message), retryable: true };
   const name = error instanceof Error ? error.name : 'Error';

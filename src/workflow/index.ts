@@ -1,6 +1,6 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from 'cloudflare:workers';
 import type { AutomationContext, AutomationInput } from '../automations';
-import type { JournalEntry } from '../journal';
+import type { Journal, JournalEntry } from '../journal';
 import type { LogtoClient } from '../logto-client';
 import { inputOf } from '../pipeline/inputs';
 import type { EventRunParams } from '../pipeline/starter';
@@ -134,6 +134,7 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
           started.dryRun,
           step,
           () => services(env).logto,
+          journal,
         );
         try {
           const detail = await automation.run(ctx);
@@ -176,6 +177,7 @@ function contextFor(
   dryRun: boolean,
   step: WorkflowStep,
   logto: () => LogtoClient,
+  journal: () => Pick<Journal, 'link' | 'linkedUser'>,
 ): AutomationContext {
   const prefix = `[${automationName}] event ${eventKey.slice(0, 12)}:`;
   return {
@@ -183,6 +185,10 @@ function contextFor(
     eventKey,
     dryRun,
     resumed,
+    links: {
+      find: (provider, externalId) => journal().linkedUser(provider, externalId),
+      save: (provider, externalId, userId) => journal().link(provider, externalId, userId),
+    },
     log: {
       info: (message) => console.log(prefix, message),
       warn: (message) => console.warn(prefix, message),

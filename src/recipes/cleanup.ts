@@ -1,0 +1,34 @@
+import type { Automation } from '../automations/types';
+
+/**
+ * Cleanup (opt-in): a user the cleanup scan found — never signed in N days after creation — is suspended or deleted.
+ * In dry-run (the default) the journal records who would be. The user is read again first: one who signed in since
+ * the scan is left alone.
+ */
+export function cleanupUsers(): Automation {
+  return {
+    name: 'cleanup',
+    wants: (input) => input.source === 'cleanup',
+    actionKey: (input) =>
+      input.source === 'cleanup' && !input.dryRun ? `cleanup:${input.action}:${input.user.id}` : undefined,
+    async run(ctx) {
+      if (ctx.input.source !== 'cleanup') return { skipped: true };
+      const { user, action } = ctx.input;
+      const dryRun = ctx.input.dryRun || ctx.dryRun;
+      if (dryRun) return { userId: user.id, wouldDo: action, createdAt: user.createdAt };
+      const current = await ctx.call('read user', async (logto) => {
+        const fresh = await logto.users.get(user.id);
+        return { lastSignInAt: fresh.lastSignInAt ?? null, isSuspended: fresh.isSuspended };
+      });
+      if (current.lastSignInAt !== null)
+        return { userId: user.id, skipped: true, reason: 'signed in since the scan' };
+      if (action === 'suspend') {
+        if (!current.isSuspended)
+          await ctx.call('suspend', (logto) => logto.users.setSuspended(user.id, true));
+      } else {
+        await ctx.call('delete', (logto) => logto.users.delete(user.id));
+      }
+      return { userId: user.id, did: action };
+    },
+  };
+}

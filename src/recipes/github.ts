@@ -1,0 +1,116 @@
+import { newUserOf } from '../automations/new-user';
+import { resolveRoleIds } from '../automations/signup-roles';
+import { type Automation, AutomationError } from '../automations/types';
+import { LogtoApiError } from '../logto-client';
+import type { AutomationConfig } from './config';
+
+type Options = NonNullable<AutomationConfig['github']>;
+type Json = Record<string, unknown>;
+const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
+
+/**
+ * Remembers the GitHub user ID of every new user with a GitHub identity (D1 `links`), because Logto cannot search
+ * users by identity. Runs on sign-ups, `User.Created` and the sweep; no Management API call.
+ */
+export function githubIdentityLinks(options: Options): Automation {
+  const githubIdOf = (input: Parameters<Automation['wants']>[0]) => {
+    const user = newUserOf(input);
+    const identity = user?.user.identities?.[options.connector];
+    return user && identity?.userId ? { userId: user.user.id, githubId: String(identity.userId) } : undefined;
+  };
+  return {
+    name: 'github-identity-link',
+    wants: (input) => githubIdOf(input) !== undefined,
+    actionKey: (input) => {
+      const found = githubIdOf(input);
+      return found && `github-identity-link:${found.userId}`;
+    },
+    async run(ctx) {
+      const found = githubIdOf(ctx.input);
+      if (!found) return { skipped: true };
+      if (!ctx.dryRun) await ctx.call('link', () => ctx.links.save('github', found.githubId, found.userId));
+      return found;
+    },
+  };
+}
+
+/**
+ * Recipe: membership of a GitHub organization → Logto. `organization` events `member_added` grant the configured
+ * roles (and organization membership with organization roles); `member_removed` takes them away. The Logto user is
+ * the one whose GitHub identity has the member's GitHub user ID.
+ */
+export function githubOrganizations(options: Options): Automation {
+  const mappingOf = (input: Parameters<Automation['wants']>[0]) => {
+    if (input.source !== 'github' || input.event.name !== 'organization') return undefined;
+    const { payload } = input.event;
+    if (payload.action !== 'member_added' && payload.action !== 'member_removed') return undefined;
+    const login = obj(payload.organization).login;
+    const mapping = typeof login === 'string' ? options.organizations[login] : undefined;
+    const member = obj(obj(payload.membership).user);
+    return mapping && member.id !== undefined
+      ? {
+          mapping,
+          added: payload.action === 'member_added',
+          githubId: String(member.id),
+          login: String(member.login ?? ''),
+        }
+      : undefined;
+  };
+  return {
+    name: 'github',
+    wants: (input) => mappingOf(input) !== undefined,
+    async run(ctx) {
+      const found = mappingOf(ctx.input);
+      if (!found) return { skipped: true };
+      const { mapping, added, githubId } = found;
+      const userId = await ctx.call('find user', async () => {
+        const linked = await ctx.links.find('github', githubId);
+        if (!linked) {
+          throw new AutomationError(
+            'user_not_found',
+            `no Logto user with GitHub identity ${githubId} (${found.login}); replay after they sign in with GitHub`,
+          );
+        }
+        return linked;
+      });
+      const org = mapping.organizationId;
+      if (ctx.dryRun) return { userId, added, roles: mapping.roles, organizationId: org ?? null };
+      if (added) {
+        if (mapping.roles.length > 0) {
+          await ctx.call('grant roles', async (logto) => {
+            await logto.users.assignRoles(userId, await resolveRoleIds(logto, mapping.roles));
+          });
+        }
+        if (org) {
+          await ctx.call('join organization', (logto) => logto.organizations.addUsers(org, [userId]));
+          if (mapping.organizationRoles.length > 0) {
+            await ctx.call('assign organization roles', (logto) =>
+              logto.organizations.assignUserRoles(org, userId, {
+                organizationRoleNames: mapping.organizationRoles,
+              }),
+            );
+          }
+        }
+        return { userId, added, roles: mapping.roles, organizationId: org ?? null };
+      }
+      const revoked = await ctx.call('revoke roles', async (logto) => {
+        const ids = new Set(await resolveRoleIds(logto, mapping.roles));
+        const held: string[] = [];
+        for await (const role of logto.users.listRoles(userId)) if (ids.has(role.id)) held.push(role.id);
+        for (const roleId of held) await logto.users.removeRole(userId, roleId);
+        return held.length;
+      });
+      if (org) {
+        await ctx.call('leave organization', async (logto) => {
+          try {
+            await logto.organizations.removeUser(org, userId);
+          } catch (error) {
+            // 404: not a member (any more) — what we want.
+            if (!(error instanceof LogtoApiError && error.status === 404)) throw error;
+          }
+        });
+      }
+      return { userId, added, revokedCount: revoked, organizationId: org ?? null };
+    },
+  };
+}

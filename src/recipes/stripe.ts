@@ -1,0 +1,139 @@
+import { resolveRoleIds } from '../automations/signup-roles';
+import {
+  type Automation,
+  type AutomationContext,
+  AutomationError,
+  type StripeEvent,
+} from '../automations/types';
+import type { LogtoClient } from '../logto-client';
+import type { AutomationConfig } from './config';
+
+type Options = NonNullable<AutomationConfig['stripe']>;
+
+export const STRIPE_EVENTS = [
+  'checkout.session.completed',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+] as const;
+
+type StripeObject = Record<string, unknown>;
+const str = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
+const obj = (value: unknown): StripeObject =>
+  typeof value === 'object' && value !== null ? (value as StripeObject) : {};
+/** `customer` is an ID, or an expanded object with one. */
+const customerOf = (object: StripeObject) => str(object.customer) ?? str(obj(object.customer).id);
+
+/**
+ * Finds the Logto user of a Stripe object: a metadata user ID (or a checkout's `client_reference_id`), then the
+ * customer already linked (D1), then the checkout's email (exact match in Logto).
+ */
+async function findUser(
+  logto: LogtoClient,
+  ctx: AutomationContext,
+  object: StripeObject,
+  options: Options,
+): Promise<string> {
+  const byMetadata = str(obj(object.metadata)[options.userIdMetadataKey]) ?? str(object.client_reference_id);
+  if (byMetadata) return (await logto.users.get(byMetadata)).id;
+  const customer = customerOf(object);
+  const linked = customer ? await ctx.links.find('stripe', customer) : undefined;
+  if (linked) return linked;
+  const email = str(obj(object.customer_details).email) ?? str(object.customer_email);
+  if (email) {
+    for await (const user of logto.users.search({
+      fields: { primaryEmail: email },
+      fieldModes: { primaryEmail: 'exact' },
+    })) {
+      return user.id;
+    }
+  }
+  if (object.object === 'subscription') {
+    // Retrying helps: the checkout that links the customer may not have been processed yet.
+    throw new AutomationError(
+      'stripe_customer_not_linked',
+      `Stripe customer ${customer ?? '?'} is not linked to a Logto user (yet)`,
+      { retryable: true },
+    );
+  }
+  throw new AutomationError(
+    'user_not_found',
+    'no Logto user matches this Stripe checkout (metadata, customer or email)',
+  );
+}
+
+/**
+ * Recipe: Stripe subscriptions → Logto roles and a plan stamp. `checkout.session.completed` links the Stripe customer
+ * to the Logto user (metadata user ID, `client_reference_id` or email); subscription events grant the roles of the
+ * subscription's prices while its status is active (or trialing) and remove the roles of every other configured
+ * price; `customData.<key>` records `{customerId, subscriptionId, plan, status, updatedAt}`. Events older than the
+ * last one applied (Stripe does not order deliveries) change nothing.
+ */
+export function stripeSubscriptions(options: Options): Automation {
+  const allRoles = [...new Set(Object.values(options.prices).flatMap((price) => price.roles))];
+  return {
+    name: 'stripe',
+    wants: (input) =>
+      input.source === 'stripe' && (STRIPE_EVENTS as readonly string[]).includes(input.event.type),
+    async run(ctx) {
+      if (ctx.input.source !== 'stripe') return { skipped: true };
+      const event: StripeEvent = ctx.input.event;
+      const object = event.data.object as StripeObject;
+      const customerId = customerOf(object);
+      const userId = await ctx.call('find user', async (logto) => {
+        const id = await findUser(logto, ctx, object, options);
+        if (customerId) await ctx.links.save('stripe', customerId, id);
+        return id;
+      });
+      const user = await ctx.call('read user', (logto) => logto.users.get(userId));
+      const stamp = obj(obj(user.customData)[options.customDataKey]);
+      const lastApplied = typeof stamp.updatedAt === 'number' ? stamp.updatedAt : 0;
+      if (event.created < lastApplied)
+        return { userId, skipped: true, reason: 'a newer Stripe event was applied already' };
+
+      if (event.type === 'checkout.session.completed') {
+        const next = { ...stamp, customerId, updatedAt: event.created };
+        if (ctx.dryRun) return { userId, wouldMerge: { [options.customDataKey]: next } };
+        await ctx.call('stamp customer', (logto) =>
+          logto.users.mergeCustomData(userId, { [options.customDataKey]: next }),
+        );
+        return { userId, customerId };
+      }
+      const items = (obj(object.items).data as unknown[] | undefined) ?? [];
+      const priceIds = items.map((item) => str(obj(obj(item).price).id)).filter((id): id is string => !!id);
+      const status = str(object.status) ?? 'unknown';
+      const active =
+        event.type !== 'customer.subscription.deleted' && options.activeStatuses.includes(status);
+      const granted = active ? priceIds.flatMap((id) => options.prices[id]?.roles ?? []) : [];
+      const grant = [...new Set(granted)];
+      const revoke = allRoles.filter((role) => !grant.includes(role));
+      const plan = active ? (priceIds.map((id) => options.prices[id]?.plan).find(Boolean) ?? null) : null;
+      const next = { customerId, subscriptionId: str(object.id), plan, status, updatedAt: event.created };
+      if (ctx.dryRun)
+        return {
+          userId,
+          wouldGrant: grant,
+          wouldRevoke: revoke,
+          wouldMerge: { [options.customDataKey]: next },
+        };
+
+      if (grant.length > 0) {
+        await ctx.call('grant roles', async (logto) => {
+          await logto.users.assignRoles(userId, await resolveRoleIds(logto, grant));
+        });
+      }
+      const removed = await ctx.call('revoke roles', async (logto) => {
+        const revokeIds = new Set(await resolveRoleIds(logto, revoke));
+        const held: string[] = [];
+        for await (const role of logto.users.listRoles(userId))
+          if (revokeIds.has(role.id)) held.push(role.id);
+        for (const roleId of held) await logto.users.removeRole(userId, roleId);
+        return held.length;
+      });
+      await ctx.call('stamp plan', (logto) =>
+        logto.users.mergeCustomData(userId, { [options.customDataKey]: next }),
+      );
+      return { userId, plan, status, granted: grant, revokedCount: removed };
+    },
+  };
+}

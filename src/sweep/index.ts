@@ -1,0 +1,191 @@
+import type { AutomationInput } from '../automations/types';
+import { sha256Hex } from '../hash';
+import type { Journal, NewEvent } from '../journal';
+import { type LogtoClient, MAX_PAGE_SIZE, type User } from '../logto-client';
+import { startRuns } from '../pipeline/starter';
+import type { Pipeline } from '../services';
+import { createScanStateStore, type ScanState } from './state';
+
+export { createScanStateStore, type ScanState } from './state';
+
+export interface ScanOptions {
+  /** `reconcile` or `cleanup`: names the state row. */
+  name: string;
+  /** Only users at least this old are candidates (the cleanup's N days; 0 for the reconciliation). */
+  lagMs: number;
+  /** First run ever: candidates go back this far (users created before are left alone). */
+  initialLookbackMs: number;
+  /** Re-read this much before the cursor. */
+  overlapMs: number;
+  /** Pages (of 100 users) per invocation; the next invocation resumes. */
+  maxPages: number;
+}
+
+export interface ScanReport {
+  name: string;
+  pages: number;
+  /** Candidates looked at in this invocation. */
+  scanned: number;
+  /** Journal events recorded (each becomes a durable run). */
+  queued: number;
+  /** True when the run reached the cursor; false when it stopped at `maxPages` (the next invocation resumes). */
+  finished: boolean;
+}
+
+interface ScanDeps {
+  db: D1Database;
+  journal: Pick<Journal, 'record'>;
+  logto: Pick<LogtoClient, 'request'>;
+  workflow: Workflow<{ eventKey: string }>;
+  now: () => number;
+}
+
+/**
+ * Pages through Logto's users (newest first — the only order `GET /api/users` offers) from the newest down to the
+ * cursor, and journals an event for each candidate `decide` returns one for; the runs start right away. Progress is
+ * saved after every page, so an interrupted scan resumes where it stopped; the cursor moves only when a run reached
+ * it. Each page is one Management API call through the client's rate budget.
+ */
+export async function scanUsers(
+  deps: ScanDeps,
+  options: ScanOptions,
+  decide: (users: User[], run: { startedAt: number }) => Promise<NewEvent[]>,
+): Promise<ScanReport> {
+  const store = createScanStateStore(deps.db);
+  const now = deps.now();
+  const saved = await store.get(options.name);
+  const state: ScanState = saved ?? {
+    name: options.name,
+    cursor: now - options.lagMs - options.initialLookbackMs,
+    runStartedAt: null,
+    runUpper: null,
+    scannedDownTo: null,
+    resumePage: null,
+    scanned: 0,
+    queued: 0,
+    lastFinishedAt: null,
+    lastReport: null,
+  };
+  if (state.runStartedAt === null) {
+    Object.assign(state, {
+      runStartedAt: now,
+      runUpper: now - options.lagMs,
+      scannedDownTo: null,
+      resumePage: null,
+      scanned: 0,
+      queued: 0,
+    });
+  }
+  const lower = state.cursor - options.overlapMs;
+  const upper = state.runUpper ?? now;
+  const report: ScanReport = { name: options.name, pages: 0, scanned: 0, queued: 0, finished: false };
+  for (let page = state.resumePage ?? 1; report.pages < options.maxPages; page++) {
+    const query = new URLSearchParams({ page: String(page), page_size: String(MAX_PAGE_SIZE) });
+    const { data: users } = await deps.logto.request<User[]>('GET', '/users', { query });
+    report.pages++;
+    const downTo = state.scannedDownTo;
+    // Users already handled in this run (equal times are handled again: the journal dedupes them).
+    const candidates = users.filter(
+      (user) =>
+        user.createdAt <= upper && user.createdAt >= lower && (downTo === null || user.createdAt <= downTo),
+    );
+    const events =
+      candidates.length > 0 ? await decide(candidates, { startedAt: state.runStartedAt ?? now }) : [];
+    const recorded: NewEvent[] = [];
+    for (const event of events) if ((await deps.journal.record(event)).inserted) recorded.push(event);
+    if (recorded.length > 0) {
+      await startRuns(
+        deps.workflow,
+        recorded
+          .filter((event) => event.status === 'received')
+          .map((event) => ({ eventKey: event.eventKey, replays: 0 })),
+      );
+    }
+    report.scanned += candidates.length;
+    report.queued += recorded.length;
+    state.scanned += candidates.length;
+    state.queued += recorded.length;
+    const oldest = users[users.length - 1]?.createdAt;
+    if (oldest !== undefined) state.scannedDownTo = Math.min(state.scannedDownTo ?? oldest, oldest);
+    if (users.length < MAX_PAGE_SIZE || (oldest !== undefined && oldest < lower)) {
+      report.finished = true;
+      break;
+    }
+    state.resumePage = page;
+    await store.put(state);
+  }
+  if (report.finished) {
+    state.lastReport = {
+      startedAt: state.runStartedAt,
+      finishedAt: deps.now(),
+      from: lower,
+      to: upper,
+      scanned: state.scanned,
+      queued: state.queued,
+    };
+    Object.assign(state, {
+      cursor: upper,
+      runStartedAt: null,
+      runUpper: null,
+      scannedDownTo: null,
+      resumePage: null,
+      lastFinishedAt: deps.now(),
+    });
+  }
+  await store.put(state);
+  return report;
+}
+
+/**
+ * The reconciliation sweep's decision: a user needs a run when an automation wants it and its action is not done
+ * (or the automation has no action key). Event key = the run's start + the user, so one sweep journals a user once
+ * and a later sweep tries again if it is still not done.
+ */
+export function reconcileDecider(pipeline: Pick<Pipeline, 'automations' | 'journal'>) {
+  return async (users: User[], run: { startedAt: number }): Promise<NewEvent[]> => {
+    const wanted = users.map((user) => {
+      const input: AutomationInput = { source: 'reconcile', user };
+      const automations = pipeline.automations.filter((automation) => automation.wants(input));
+      const keys = automations.map((automation) => automation.actionKey?.(input));
+      return { user, keys, unkeyed: keys.some((key) => key === undefined) };
+    });
+    const done = await pipeline.journal.doneActions(
+      wanted.flatMap((w) => w.keys.filter((key): key is string => !!key)),
+    );
+    const events: NewEvent[] = [];
+    for (const { user, keys, unkeyed } of wanted) {
+      const pending = keys.filter((key): key is string => !!key && !done.has(key));
+      if (!unkeyed && pending.length === 0) continue;
+      events.push({
+        eventKey: await sha256Hex(`reconcile:${run.startedAt}:${user.id}`),
+        source: 'reconcile',
+        eventType: 'User.Reconcile',
+        subject: user.id,
+        status: 'received',
+        rawBody: JSON.stringify({ user }),
+      });
+    }
+    return events;
+  };
+}
+
+/** The cleanup's decision: users who never signed in (and, to suspend, are not suspended yet). */
+export function cleanupDecider(options: { action: 'suspend' | 'delete'; dryRun: boolean }) {
+  return async (users: User[]): Promise<NewEvent[]> => {
+    const events: NewEvent[] = [];
+    for (const user of users) {
+      if (user.lastSignInAt !== null && user.lastSignInAt !== undefined) continue;
+      if (options.action === 'suspend' && user.isSuspended) continue;
+      const { action, dryRun } = options;
+      events.push({
+        eventKey: await sha256Hex(`cleanup:${action}:${dryRun}:${user.id}`),
+        source: 'cleanup',
+        eventType: `User.Cleanup.${action}`,
+        subject: user.id,
+        status: 'received',
+        rawBody: JSON.stringify({ user, action, dryRun }),
+      });
+    }
+    return events;
+  };
+}

@@ -1,0 +1,217 @@
+import { env } from 'cloudflare:workers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRuns } from '../src/pipeline/starter';
+import { OWNER_TAG } from '../src/recipes/personal-organization';
+import { createUserViaApi, runCron, setupPipeline, useRecipes } from './pipeline';
+import { testRuntime } from './worker-entry';
+
+let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
+const ORG_ROUTE = 'POST /api/organizations';
+const STAFF_ORG = 'org-staff';
+
+beforeAll(async () => {
+  pipeline = await setupPipeline();
+  const { store } = pipeline.emulator;
+  for (const name of ['admin', 'member']) {
+    store.organizationRoles.set(`orgrole-${name}`, {
+      tenantId: 'default',
+      id: `orgrole-${name}`,
+      name,
+      description: null,
+      type: 'User',
+    });
+  }
+  store.roles.set('role-staff', {
+    tenantId: 'default',
+    id: 'role-staff',
+    name: 'staff',
+    description: 'staff',
+    type: 'User',
+    isDefault: false,
+  });
+  store.organizations.set(STAFF_ORG, {
+    tenantId: 'default',
+    id: STAFF_ORG,
+    name: 'Staff',
+    description: null,
+    customData: {},
+    isMfaRequired: false,
+    color: {},
+    branding: {},
+    customCss: null,
+    createdAt: Date.now(),
+  });
+  useRecipes({
+    personalOrganization: {
+      name: ["{name}'s workspace", "{username}'s workspace"],
+      organizationRoles: ['admin'],
+    },
+    rolesByRule: [{ name: 'staff', roles: ['staff'], when: { emailDomains: ['acme.test'] } }],
+    organizationsByRule: [
+      {
+        name: 'github-users',
+        organizationId: STAFF_ORG,
+        organizationRoles: ['member'],
+        when: { connectors: ['github'] },
+      },
+    ],
+    stamps: { key: 'signUp' },
+    reconcile: { enabled: true, cron: '*/15 * * * *', initialLookbackMinutes: 60 },
+  });
+});
+afterAll(() => {
+  testRuntime.recipes = undefined;
+});
+
+const personalOrgsOf = (userId: string) =>
+  [...pipeline.emulator.store.organizations.values()].filter((org) => org.customData[OWNER_TAG] === userId);
+const orgRolesOf = (orgId: string, userId: string) =>
+  [...(pipeline.emulator.store.memberRoles.get(`${orgId}:${userId}`) ?? [])].map(
+    (id) => pipeline.emulator.store.organizationRoles.get(id)?.name,
+  );
+
+/** Replays every event about `userId` (a new run each) and waits for them. */
+async function replayAllOf(userId: string) {
+  const { journal } = pipeline;
+  const entries = (await journal.list({ limit: 100 })).entries.filter((entry) => entry.subject === userId);
+  const runs = [];
+  for (const entry of entries) {
+    const replay = await journal.markReplay(entry.eventKey);
+    if (replay) runs.push(replay);
+  }
+  await startRuns(env.EVENT_WORKFLOW, runs);
+  await pipeline.drain();
+  return runs.length;
+}
+
+describe('recipes end to end (sign-up on the emulator → webhook → durable run → Logto state)', () => {
+  it('personal organization: created once, user added with the admin role, ID recorded; replay and sweep change nothing', async () => {
+    const { emulator } = pipeline;
+    emulator.faults.resetCounts();
+    const user = await emulator.signUp({ username: 'ada', name: 'Ada' });
+    await pipeline.drain();
+    const orgs = personalOrgsOf(user.id);
+    expect(orgs.map((org) => org.name)).toEqual(["Ada's workspace"]);
+    const org = orgs[0];
+    if (!org) throw new Error('no organization');
+    expect(emulator.store.members.get(org.id)?.has(user.id)).toBe(true);
+    expect(orgRolesOf(org.id, user.id)).toEqual(['admin']);
+    expect(emulator.store.users.get(user.id)?.customData.personalOrganizationId).toBe(org.id);
+    // Stamp: how the user came and through which application.
+    expect(emulator.store.users.get(user.id)?.customData.signUp).toMatchObject({ source: 'sign-up' });
+    expect(emulator.faults.count(ORG_ROUTE)).toBe(1);
+    const before = emulator.faults.counts();
+
+    expect(await replayAllOf(user.id)).toBe(2);
+    await runCron('*/15 * * * *');
+    await pipeline.drain();
+    expect(personalOrgsOf(user.id)).toHaveLength(1);
+    // No write of any kind after the first time: replays and the sweep found every action done.
+    const writes = (counts: Record<string, number>) =>
+      Object.entries(counts)
+        .filter(([route]) => /^(POST|PATCH|PUT|DELETE) \/api\//.test(route))
+        .reduce((n, [, c]) => n + c, 0);
+    expect(writes(emulator.faults.counts())).toBe(writes(before));
+  });
+
+  it('personal organization: an attempt that created the organization but failed before recording it is found, not repeated', async () => {
+    const { emulator, journal } = pipeline;
+    emulator.faults.resetCounts();
+    emulator.faults.add({ target: 'PATCH /api/users/:userId/custom-data', status: 503, times: 1000 });
+    const user = await emulator.signUp({ username: 'grace' });
+    await pipeline.drain();
+    emulator.faults.clear();
+    expect(personalOrgsOf(user.id)).toHaveLength(1);
+    expect(emulator.store.users.get(user.id)?.customData.personalOrganizationId).toBeUndefined();
+    const failed = (await journal.list({ status: 'failed' })).entries.filter(
+      (entry) => entry.subject === user.id,
+    );
+    expect(failed.length).toBeGreaterThan(0);
+
+    await replayAllOf(user.id);
+    const orgs = personalOrgsOf(user.id);
+    expect(orgs).toHaveLength(1);
+    expect(emulator.store.users.get(user.id)?.customData.personalOrganizationId).toBe(orgs[0]?.id);
+    expect(emulator.faults.count(ORG_ROUTE)).toBe(1);
+  });
+
+  it('roles by rule: a verified (sign-up) email domain matches; the same domain set through the Management API does not', async () => {
+    const { emulator } = pipeline;
+    const signedUp = await emulator.signUp({ username: 'staffer', primaryEmail: 'staffer@acme.test' });
+    const viaApi = await createUserViaApi(emulator, {
+      username: 'imported',
+      primaryEmail: 'imported@acme.test',
+    });
+    await pipeline.drain();
+    expect(pipeline.rolesOf(signedUp.id)).toContain('staff');
+    expect(pipeline.rolesOf(viaApi.id)).not.toContain('staff');
+  });
+
+  it('organization by rule: a social (GitHub) sign-up joins the staff organization with its role (Logto’s JIT skips social sign-ups)', async () => {
+    const { emulator } = pipeline;
+    const user = await emulator.signUp({ username: 'octo', identities: { github: { userId: '583231' } } });
+    const plain = await emulator.signUp({ username: 'plain' });
+    await pipeline.drain();
+    expect(emulator.store.members.get(STAFF_ORG)?.has(user.id)).toBe(true);
+    expect(orgRolesOf(STAFF_ORG, user.id)).toEqual(['member']);
+    expect(emulator.store.members.get(STAFF_ORG)?.has(plain.id)).toBe(false);
+  });
+
+  it('users created through the Management API get no personal organization unless includeApiUsers is set', async () => {
+    const { emulator } = pipeline;
+    const user = await createUserViaApi(emulator, { username: 'api-made' });
+    await pipeline.drain();
+    expect(personalOrgsOf(user.id)).toHaveLength(0);
+  });
+
+  it('the sweep repairs every user whose webhooks were dropped, and a second sweep changes nothing', async () => {
+    const { emulator } = pipeline;
+    emulator.webhooks.setDrop(() => true);
+    const users = [];
+    for (let i = 0; i < 12; i++) users.push(await emulator.signUp({ username: `dropped${i}` }));
+    emulator.webhooks.setDrop(() => false);
+    await pipeline.drain();
+    for (const user of users) expect(personalOrgsOf(user.id)).toHaveLength(0);
+
+    await runCron('*/15 * * * *');
+    await pipeline.drain();
+    for (const user of users) {
+      const orgs = personalOrgsOf(user.id);
+      expect(orgs).toHaveLength(1);
+      expect(emulator.store.users.get(user.id)?.customData.personalOrganizationId).toBe(orgs[0]?.id);
+      expect(emulator.store.users.get(user.id)?.customData.signUp).toBeDefined();
+    }
+    const { entries } = await pipeline.journal.list({ source: 'reconcile', limit: 100 });
+    expect(new Set(entries.filter((e) => e.status === 'done').map((e) => e.subject))).toEqual(
+      new Set(users.map((user) => user.id)),
+    );
+    const orgCalls = emulator.faults.count(ORG_ROUTE);
+    await runCron('*/15 * * * *');
+    await pipeline.drain();
+    expect(emulator.faults.count(ORG_ROUTE)).toBe(orgCalls);
+    for (const user of users) expect(personalOrgsOf(user.id)).toHaveLength(1);
+  });
+
+  it('dry-run: the journal says what would be done and Logto is unchanged', async () => {
+    const { emulator, journal } = pipeline;
+    const saved = testRuntime.recipes;
+    useRecipes({ dryRun: true, personalOrganization: { organizationRoles: ['admin'] } });
+    try {
+      const user = await emulator.signUp({ username: 'dry' });
+      await pipeline.drain();
+      expect(personalOrgsOf(user.id)).toHaveLength(0);
+      const entry = (await journal.list({ limit: 100 })).entries.find(
+        (e) => e.subject === user.id && e.eventType === 'PostRegister',
+      );
+      expect(entry?.result).toMatchObject({
+        'personal-organization': {
+          dryRun: true,
+          wouldDo: { wouldCreate: "dry's workspace", roles: ['admin'] },
+        },
+      });
+      expect(await journal.getAction(`personal-organization:${user.id}`)).toBeUndefined();
+    } finally {
+      testRuntime.recipes = saved;
+    }
+  });
+});
