@@ -16,6 +16,9 @@ export default defineConfig({
           LOGTO_M2M_APP_ID: 'm2m-app',
           LOGTO_M2M_APP_SECRET: 'm2m-secret',
           LOGTO_WEBHOOK_SIGNING_KEY: 'test-signing-key-current',
+          STRIPE_WEBHOOK_SECRET: 'whsec_test_stripe_old,whsec_test_stripe',
+          GITHUB_WEBHOOK_SECRET: 'test-github-secret',
+          STANDARD_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
           SIGNUP_ROLE_NAMES: 'member,beta-tester',
           // Short, so the emulator's injected delays become client timeouts quickly.
           LOGTO_API_TIMEOUT_MS: '400',

@@ -5,6 +5,9 @@ declare global {
     interface Env {
       /** Set by vitest.config.ts from ./migrations. */
       TEST_MIGRATIONS: D1Migration[];
+      STRIPE_WEBHOOK_SECRET: string;
+      GITHUB_WEBHOOK_SECRET: string;
+      STANDARD_WEBHOOK_SECRET: string;
     }
   }
 }

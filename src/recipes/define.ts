@@ -7,7 +7,17 @@ import type {
   StandardWebhookEvent,
   StripeEvent,
 } from '../automations/types';
-import type { DATA_EVENTS, EXCEPTION_EVENTS, INTERACTION_EVENTS, LogtoEvent } from '../events';
+import type {
+  DATA_EVENTS,
+  EntityEvent,
+  EXCEPTION_EVENTS,
+  ExceptionEvent,
+  INTERACTION_EVENTS,
+  InteractionEvent,
+  MembershipEvent,
+  UserDataUpdatedEvent,
+  UserEvent,
+} from '../events';
 import type { LogtoClient, User } from '../logto-client';
 
 /** Every Logto event name. */
@@ -37,7 +47,20 @@ export type HandlerEvent<N extends string> = N extends `stripe:${string}`
       ? StandardWebhookEvent
       : N extends 'reconcile'
         ? { event: 'reconcile'; user: User }
-        : LogtoEvent & { event: N };
+        : LogtoEventOf<N>;
+
+/** The typed payload of a Logto event name. */
+export type LogtoEventOf<N extends string> = N extends (typeof INTERACTION_EVENTS)[number]
+  ? InteractionEvent & { event: N }
+  : N extends 'User.Created' | 'User.Deleted' | 'User.SuspensionStatus.Updated'
+    ? UserEvent & { event: N }
+    : N extends 'User.Data.Updated'
+      ? UserDataUpdatedEvent
+      : N extends 'Organization.Membership.Updated'
+        ? MembershipEvent
+        : N extends (typeof EXCEPTION_EVENTS)[number]
+          ? ExceptionEvent & { event: N }
+          : EntityEvent & { event: N };
 
 type Awaited<T> = T extends Promise<infer R> ? R : T;
 /** A client group whose every method is one durable step; listing methods resolve to arrays. */
