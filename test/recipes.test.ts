@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newUser } from '../emulator/management-users';
 import { startRuns } from '../src/pipeline/starter';
 import { OWNER_TAG } from '../src/recipes/personal-organization';
 import { createUserViaApi, runCron, setupPipeline, useRecipes } from './pipeline';
@@ -210,6 +211,46 @@ describe('recipes end to end (sign-up on the emulator → webhook → durable ru
         },
       });
       expect(await journal.getAction(`personal-organization:${user.id}`)).toBeUndefined();
+    } finally {
+      testRuntime.recipes = saved;
+    }
+  });
+});
+
+describe('cleanup (opt-in, dry-run first)', () => {
+  it('journals users who never signed in N days after creation; with dry-run off, suspends them — and not one who signed in', async () => {
+    const { emulator, journal } = pipeline;
+    const saved = testRuntime.recipes;
+    const old = Date.now() - 40 * 86_400_000;
+    const idle = newUser({ username: 'idle' }, old, 'idle-user');
+    const active = { ...newUser({ username: 'active' }, old, 'active-user'), lastSignInAt: old + 1000 };
+    emulator.store.users.set(idle.id, idle);
+    emulator.store.users.set(active.id, active);
+    try {
+      useRecipes({ reconcile: { enabled: false }, cleanup: { enabled: true, neverSignedInDays: 30 } });
+      await runCron('17 3 * * *');
+      await pipeline.drain();
+      const dry = (await journal.list({ source: 'cleanup', limit: 100 })).entries;
+      expect(dry.map((entry) => entry.subject)).toContain('idle-user');
+      expect(dry.map((entry) => entry.subject)).not.toContain('active-user');
+      expect(dry.find((entry) => entry.subject === 'idle-user')?.result).toMatchObject({
+        cleanup: { wouldDo: 'suspend' },
+      });
+      expect(emulator.store.users.get('idle-user')?.isSuspended).toBe(false);
+
+      useRecipes({
+        reconcile: { enabled: false },
+        cleanup: { enabled: true, dryRun: false, neverSignedInDays: 30 },
+      });
+      await runCron('17 3 * * *');
+      await pipeline.drain();
+      expect(emulator.store.users.get('idle-user')?.isSuspended).toBe(true);
+      expect(emulator.store.users.get('active-user')?.isSuspended).toBe(false);
+      // Again: nothing new (the cursor moved; the action is done).
+      const calls = emulator.faults.count('PATCH /api/users/:userId/is-suspended');
+      await runCron('17 3 * * *');
+      await pipeline.drain();
+      expect(emulator.faults.count('PATCH /api/users/:userId/is-suspended')).toBe(calls);
     } finally {
       testRuntime.recipes = saved;
     }
