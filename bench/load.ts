@@ -81,6 +81,7 @@ export const BENCH_ROLE_ID = 'role-member';
 export async function startBenchPipeline(
   emulatorOptions: LogtoEmulatorOptions = {},
   vars: Record<string, string> = {},
+  entry?: string,
 ) {
   const served = await serveEmulator(0, emulatorOptions);
   served.emulator.store.roles.set(BENCH_ROLE_ID, {
@@ -100,6 +101,7 @@ export async function startBenchPipeline(
       SIGNUP_ROLE_NAMES: BENCH_ROLE,
       ...vars,
     },
+    entry,
   });
   return {
     emulator: served.emulator,
