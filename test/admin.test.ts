@@ -106,6 +106,11 @@ describe('admin API: list, show, replay', () => {
       events: { eventType: string }[];
     };
     expect(byType.events.map((event) => event.eventType)).toEqual(['PostRegister', 'PostRegister']);
+    const bySource = async (source: string) =>
+      ((await (await adminCall(`/events?source=${source}`, { token })).json()) as { events: unknown[] })
+        .events.length;
+    expect(await bySource('logto')).toBeGreaterThan(0);
+    expect(await bySource('stripe')).toBe(0);
     expect((await adminCall('/events?status=bogus', { token })).status).toBe(400);
 
     const target = failedPage.events.find((event) => event.subject === user.id);

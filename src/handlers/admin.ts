@@ -86,6 +86,7 @@ export function createAdminRoutes(deps: AdminDeps) {
     const page = await deps.pipelines(c.env).journal.list({
       status,
       eventType: query.type,
+      source: query.source,
       since,
       until,
       limit,
