@@ -6,13 +6,22 @@ import { createAdminRoutes } from './admin';
 import { runScheduled } from './scheduled';
 import { mountWebhookRoutes } from './webhooks';
 
+/** The per-isolate builders of the Logto services and the pipeline: one of each per Worker, shared by every entry. */
+interface Providers {
+  services: ReturnType<typeof createServiceProvider>;
+  pipelines: ReturnType<typeof createPipelineProvider>;
+}
+const providersFor = (deps: ServiceDeps): Providers => ({
+  services: createServiceProvider(deps),
+  pipelines: createPipelineProvider(deps),
+});
+
 /**
  * Builds the Worker's Hono app. Dependencies (outbound fetch, clock) are injected so tests can point the Worker at
  * the Logto emulator without patching globals.
  */
-export function createApp(deps: ServiceDeps = {}) {
-  const services = createServiceProvider(deps);
-  const pipelines = createPipelineProvider(deps);
+export function createApp(deps: ServiceDeps = {}, providers: Providers = providersFor(deps)) {
+  const { services, pipelines } = providers;
   const now = deps.now ?? Date.now;
   const app = new Hono<{ Bindings: Env }>();
   mountWebhookRoutes(app, { pipelines, starter: createRunStarter(), now });
@@ -58,9 +67,10 @@ export function createApp(deps: ServiceDeps = {}) {
  * The Worker: the Hono app on `fetch` and the cron sweep on `scheduled`. `deps` as for {@link createApp}.
  */
 export function createWorker(deps: ServiceDeps = {}) {
-  const app = createApp(deps);
-  const pipelines = createPipelineProvider(deps);
-  const services = createServiceProvider(deps);
+  // fetch and scheduled share the isolate's token cache, role cache and pipeline.
+  const providers = providersFor(deps);
+  const { services, pipelines } = providers;
+  const app = createApp(deps, providers);
   const now = deps.now ?? Date.now;
   return {
     fetch: app.fetch,

@@ -8,7 +8,7 @@ import {
   verifyStandardWebhook,
   verifyStripeSignature,
 } from '../webhook-signature';
-import { type IngestOutcome, MAX_BODY_BYTES, readCapped } from './ingest';
+import { decodeJson, type IngestOutcome, readBody, recordAndAnswer, reject } from './ingest';
 import { inputOf } from './inputs';
 
 /** Providers `POST /callbacks/:provider` knows. */
@@ -25,13 +25,6 @@ export interface CallbackInput {
   now: () => number;
   wanted: (input: AutomationInput) => boolean;
 }
-
-const reject = (status: IngestOutcome['status'], error: string, reason?: string): IngestOutcome => ({
-  status,
-  body: reason ? { error, reason } : { error },
-});
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What identifies a verified callback: the sender's own ID (the dedupe key) and its event type. */
 interface Identified {
@@ -78,9 +71,8 @@ export async function ingestCallback(input: CallbackInput): Promise<IngestOutcom
   if (!CALLBACK_PROVIDERS.includes(provider)) return reject(404, 'unknown_provider');
   const secrets = input.config.callbacks[provider];
   if (!secrets || secrets.length === 0) return reject(404, 'provider_not_configured');
-  if (Number(input.contentLength ?? '0') > MAX_BODY_BYTES) return reject(413, 'payload_too_large');
-  const raw = await readCapped(input.body, MAX_BODY_BYTES);
-  if (!raw) return reject(413, 'payload_too_large');
+  const raw = await readBody(input.body, input.contentLength);
+  if (!(raw instanceof Uint8Array)) return raw;
 
   let verdict: SignatureResult;
   if (provider === 'stripe')
@@ -101,14 +93,9 @@ export async function ingestCallback(input: CallbackInput): Promise<IngestOutcom
   }
   if (!verdict.ok) return reject(401, 'invalid_signature', verdict.reason);
 
-  let text: string;
-  let json: unknown;
-  try {
-    text = utf8.decode(raw);
-    json = JSON.parse(text);
-  } catch {
-    return reject(400, 'invalid_json');
-  }
+  const decoded = decodeJson(raw);
+  if (!decoded) return reject(400, 'invalid_json');
+  const { text, json } = decoded;
   const identified = identify(provider, json, input.header);
   if (typeof identified === 'string') return reject(400, 'invalid_payload', identified);
   const key = await sha256Hex(`${provider}:${identified.externalId}`);
@@ -121,22 +108,14 @@ export async function ingestCallback(input: CallbackInput): Promise<IngestOutcom
   });
   if (!parsed.ok) return reject(400, 'invalid_payload', parsed.reason);
   const wanted = input.wanted(parsed.input);
-  try {
-    const { inserted } = await input.journal.record({
-      eventKey: key,
-      source: provider,
-      eventType: identified.eventType,
-      subject: null,
-      status: wanted ? 'received' : 'ignored',
-      rawBody: text,
-      externalId: identified.externalId.slice(0, 256),
-      reason: wanted ? undefined : { code: 'no_automation', message: 'no automation acts on this event' },
-    });
-    if (!inserted) return { status: 200, body: { status: 'duplicate', eventKey: key } };
-  } catch (error) {
-    console.error(`journal insert failed: ${error instanceof Error ? error.message : 'unknown error'}`);
-    return reject(503, 'journal_unavailable');
-  }
-  if (!wanted) return { status: 200, body: { status: 'ignored', eventKey: key } };
-  return { status: 202, body: { status: 'accepted', eventKey: key }, start: { eventKey: key, replays: 0 } };
+  return recordAndAnswer(input.journal, {
+    eventKey: key,
+    source: provider,
+    eventType: identified.eventType,
+    subject: null,
+    status: wanted ? 'received' : 'ignored',
+    rawBody: text,
+    externalId: identified.externalId.slice(0, 256),
+    reason: wanted ? undefined : { code: 'no_automation', message: 'no automation acts on this event' },
+  });
 }

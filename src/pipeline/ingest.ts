@@ -1,6 +1,6 @@
 import type { PipelineConfig } from '../config/pipeline';
 import { eventKey, type LogtoEvent, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
-import type { Journal } from '../journal';
+import type { Journal, NewEvent } from '../journal';
 import { PROJECT_USER_AGENT } from '../logto-client';
 import { verifyLogtoSignature } from '../webhook-signature';
 
@@ -25,13 +25,13 @@ export interface IngestInput {
   wanted: (event: LogtoEvent) => boolean;
 }
 
-const reject = (status: IngestOutcome['status'], error: string, reason?: string): IngestOutcome => ({
+export const reject = (status: IngestOutcome['status'], error: string, reason?: string): IngestOutcome => ({
   status,
   body: reason ? { error, reason } : { error },
 });
 
 /** Reads at most `limit` bytes; undefined when the body is larger. */
-export async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number) {
+async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number) {
   if (!body) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -58,6 +58,46 @@ export async function readCapped(body: ReadableStream<Uint8Array> | null, limit:
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** The raw body, read once under the size cap; a 413 outcome when it is larger (declared or actual). */
+export async function readBody(
+  body: ReadableStream<Uint8Array> | null,
+  contentLength: string | null,
+): Promise<Uint8Array | IngestOutcome> {
+  if (Number(contentLength ?? '0') > MAX_BODY_BYTES) return reject(413, 'payload_too_large');
+  return (await readCapped(body, MAX_BODY_BYTES)) ?? reject(413, 'payload_too_large');
+}
+
+/** Strict UTF-8 then JSON; undefined when either fails (→ 400 invalid_json). */
+export function decodeJson(raw: Uint8Array): { text: string; json: unknown } | undefined {
+  try {
+    const text = utf8.decode(raw);
+    return { text, json: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Records a verified event and answers: only a recorded event gets a 2xx (202 with a run to start when it is
+ * `received`, 200 for a duplicate or an `ignored`/`self` one); a journal failure is a 503 so a sender that retries will.
+ */
+export async function recordAndAnswer(
+  journal: Pick<Journal, 'record'>,
+  event: NewEvent,
+): Promise<IngestOutcome> {
+  const key = event.eventKey;
+  let inserted: boolean;
+  try {
+    ({ inserted } = await journal.record(event));
+  } catch (error) {
+    console.error(`journal insert failed: ${error instanceof Error ? error.message : 'unknown error'}`);
+    return reject(503, 'journal_unavailable');
+  }
+  if (!inserted) return { status: 200, body: { status: 'duplicate', eventKey: key } };
+  if (event.status !== 'received') return { status: 200, body: { status: event.status, eventKey: key } };
+  return { status: 202, body: { status: 'accepted', eventKey: key }, start: { eventKey: key, replays: 0 } };
+}
+
 /** Is the payload's User-Agent this project's own (the event echoes one of our Management API writes)? */
 export const isOwnEvent = (event: LogtoEvent) => userAgentOf(event)?.startsWith(PROJECT_USER_AGENT) === true;
 
@@ -67,22 +107,15 @@ export const isOwnEvent = (event: LogtoEvent) => userAgentOf(event)?.startsWith(
  * gets a 2xx; a journal failure is a 503 so a sender that retries will retry.
  */
 export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOutcome> {
-  const declared = Number(input.contentLength ?? '0');
-  if (declared > MAX_BODY_BYTES) return reject(413, 'payload_too_large');
-  const raw = await readCapped(input.body, MAX_BODY_BYTES);
-  if (!raw) return reject(413, 'payload_too_large');
+  const raw = await readBody(input.body, input.contentLength);
+  if (!(raw instanceof Uint8Array)) return raw;
 
   const verdict = await verifyLogtoSignature(raw, input.signature, input.config.signingKeys);
   if (!verdict.ok) return reject(401, 'invalid_signature', verdict.reason);
 
-  let text: string;
-  let json: unknown;
-  try {
-    text = utf8.decode(raw);
-    json = JSON.parse(text);
-  } catch {
-    return reject(400, 'invalid_json');
-  }
+  const decoded = decodeJson(raw);
+  if (!decoded) return reject(400, 'invalid_json');
+  const { text, json } = decoded;
   const parsed = parseLogtoEvent(json);
   if (!parsed.ok) return reject(400, 'invalid_payload', parsed.reason);
   const event = parsed.event;
@@ -103,22 +136,13 @@ export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOut
       : wanted
         ? undefined
         : { code: 'no_automation', message: 'no automation acts on this event' };
-  let inserted: boolean;
-  try {
-    ({ inserted } = await input.journal.record({
-      eventKey: key,
-      source: 'logto',
-      eventType: event.event.slice(0, 200),
-      subject: subjectOf(event) ?? null,
-      status,
-      rawBody: text,
-      reason,
-    }));
-  } catch (error) {
-    console.error(`journal insert failed: ${error instanceof Error ? error.message : 'unknown error'}`);
-    return reject(503, 'journal_unavailable');
-  }
-  if (!inserted) return { status: 200, body: { status: 'duplicate', eventKey: key } };
-  if (status !== 'received') return { status: 200, body: { status, eventKey: key } };
-  return { status: 202, body: { status: 'accepted', eventKey: key }, start: { eventKey: key, replays: 0 } };
+  return recordAndAnswer(input.journal, {
+    eventKey: key,
+    source: 'logto',
+    eventType: event.event.slice(0, 200),
+    subject: subjectOf(event) ?? null,
+    status,
+    rawBody: text,
+    reason,
+  });
 }

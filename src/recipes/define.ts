@@ -62,7 +62,6 @@ export type LogtoEventOf<N extends string> = N extends (typeof INTERACTION_EVENT
           ? ExceptionEvent & { event: N }
           : EntityEvent & { event: N };
 
-type Awaited<T> = T extends Promise<infer R> ? R : T;
 /** A client group whose every method is one durable step; listing methods resolve to arrays. */
 type DurableGroup<G> = {
   [K in keyof G]: G[K] extends (...args: infer A) => AsyncIterable<infer T>
