@@ -1,3 +1,4 @@
+import type { LogtoClient } from '../logto-client';
 import { isSignUp, newUserOf } from './new-user';
 import { type Automation, AutomationError } from './types';
 
@@ -23,11 +24,10 @@ export function signupRoles(roleNames: string[]): Automation {
       if (!userId) throw new AutomationError('no_subject', 'the sign-up event names no user');
       if (ctx.dryRun) return { userId, wouldAssign: roleNames };
       // Role IDs come from the isolate's name cache, so resolving and assigning are one step (one API call warm).
-      return ctx.call(`assign sign-up roles to ${userId}`, async (logto) => {
-        const roleIds = await resolveRoleIds(logto, roleNames);
-        const result = await logto.users.assignRoles(userId, roleIds);
-        return { userId, roleIds, addedRoleIds: result.addedRoleIds ?? [] };
-      });
+      return ctx.call(`assign sign-up roles to ${userId}`, async (logto) => ({
+        userId,
+        ...(await assignRolesByName(logto, userId, roleNames)),
+      }));
     },
   };
 }
@@ -44,4 +44,22 @@ export async function resolveRoleIds(
     ids.push(role.id);
   }
   return ids;
+}
+
+type RoleClient = Parameters<typeof resolveRoleIds>[0] & Pick<LogtoClient, 'users'>;
+
+/** Assigns user roles by name (Logto skips the ones the user has): one call with warm role names. */
+export async function assignRolesByName(logto: RoleClient, userId: string, names: readonly string[]) {
+  const roleIds = await resolveRoleIds(logto, names);
+  const result = await logto.users.assignRoles(userId, roleIds);
+  return { roleIds, addedRoleIds: result.addedRoleIds ?? [] };
+}
+
+/** Removes the named roles the user holds (only those: Logto answers 404 for a role not held); returns how many. */
+export async function revokeRolesByName(logto: RoleClient, userId: string, names: readonly string[]) {
+  const ids = new Set(await resolveRoleIds(logto, names));
+  const held: string[] = [];
+  for await (const role of logto.users.listRoles(userId)) if (ids.has(role.id)) held.push(role.id);
+  for (const roleId of held) await logto.users.removeRole(userId, roleId);
+  return held.length;
 }

@@ -1,5 +1,5 @@
 import { newUserOf } from '../automations/new-user';
-import { resolveRoleIds } from '../automations/signup-roles';
+import { assignRolesByName } from '../automations/signup-roles';
 import { type Automation, AutomationError, type AutomationInput } from '../automations/types';
 import type { AutomationConfig } from './config';
 import { ruleMatches } from './rules';
@@ -41,9 +41,8 @@ export function rolesByRule(rule: RoleRule, options: { trustApiEmails: boolean }
     const userId = userIdOf(ctx.input);
     if (ctx.dryRun) return { userId, wouldAssign: rule.roles };
     return ctx.call('assign roles', async (logto) => {
-      const roleIds = await resolveRoleIds(logto, rule.roles);
-      const result = await logto.users.assignRoles(userId, roleIds);
-      return { userId, roles: rule.roles, addedRoleIds: result.addedRoleIds ?? [] };
+      const { addedRoleIds } = await assignRolesByName(logto, userId, rule.roles);
+      return { userId, roles: rule.roles, addedRoleIds };
     });
   });
 }

@@ -1,5 +1,5 @@
 import { newUserOf } from '../automations/new-user';
-import { resolveRoleIds } from '../automations/signup-roles';
+import { assignRolesByName, revokeRolesByName } from '../automations/signup-roles';
 import { type Automation, AutomationError } from '../automations/types';
 import { LogtoApiError } from '../logto-client';
 import type { AutomationConfig } from './config';
@@ -78,7 +78,7 @@ export function githubOrganizations(options: Options): Automation {
       if (added) {
         if (mapping.roles.length > 0) {
           await ctx.call('grant roles', async (logto) => {
-            await logto.users.assignRoles(userId, await resolveRoleIds(logto, mapping.roles));
+            await assignRolesByName(logto, userId, mapping.roles);
           });
         }
         if (org) {
@@ -93,13 +93,9 @@ export function githubOrganizations(options: Options): Automation {
         }
         return { userId, added, roles: mapping.roles, organizationId: org ?? null };
       }
-      const revoked = await ctx.call('revoke roles', async (logto) => {
-        const ids = new Set(await resolveRoleIds(logto, mapping.roles));
-        const held: string[] = [];
-        for await (const role of logto.users.listRoles(userId)) if (ids.has(role.id)) held.push(role.id);
-        for (const roleId of held) await logto.users.removeRole(userId, roleId);
-        return held.length;
-      });
+      const revoked = await ctx.call('revoke roles', (logto) =>
+        revokeRolesByName(logto, userId, mapping.roles),
+      );
       if (org) {
         await ctx.call('leave organization', async (logto) => {
           try {

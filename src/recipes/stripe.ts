@@ -1,4 +1,4 @@
-import { resolveRoleIds } from '../automations/signup-roles';
+import { assignRolesByName, revokeRolesByName } from '../automations/signup-roles';
 import {
   type Automation,
   type AutomationContext,
@@ -119,17 +119,10 @@ export function stripeSubscriptions(options: Options): Automation {
 
       if (grant.length > 0) {
         await ctx.call('grant roles', async (logto) => {
-          await logto.users.assignRoles(userId, await resolveRoleIds(logto, grant));
+          await assignRolesByName(logto, userId, grant);
         });
       }
-      const removed = await ctx.call('revoke roles', async (logto) => {
-        const revokeIds = new Set(await resolveRoleIds(logto, revoke));
-        const held: string[] = [];
-        for await (const role of logto.users.listRoles(userId))
-          if (revokeIds.has(role.id)) held.push(role.id);
-        for (const roleId of held) await logto.users.removeRole(userId, roleId);
-        return held.length;
-      });
+      const removed = await ctx.call('revoke roles', (logto) => revokeRolesByName(logto, userId, revoke));
       await ctx.call('stamp plan', (logto) =>
         logto.users.mergeCustomData(userId, { [options.customDataKey]: next }),
       );
