@@ -38,6 +38,7 @@ export async function main(args: string[]) {
   emulator.webhooks.setDeliver(pooled(SENDER_CONNECTIONS));
   try {
     const started = performance.now();
+    const startedAt = Date.now();
     const users = await Promise.all(
       Array.from({ length: signUps }, (_, i) => emulator.signUp({ username: `burst_${i}` })),
     );
@@ -58,6 +59,14 @@ export async function main(args: string[]) {
     const minimumSeconds = callsNeeded / rate;
     const duplicated =
       Math.max(0, roleCalls - emulator.faults.status429() - signUps) + Math.max(0, actions - signUps);
+    const admitted = emulator.faults.admitted().map((at) => (at - startedAt) / 1000);
+    const firstCall = admitted[0] ?? 0;
+    const lastCall = admitted.at(-1) ?? 0;
+    const perTenSeconds = new Map<number, number>();
+    for (const at of admitted) {
+      const bucket = Math.floor(at / 10) * 10;
+      perTenSeconds.set(bucket, (perTenSeconds.get(bucket) ?? 0) + 1);
+    }
     const facts = machine();
     printTable(
       `Burst: ${signUps} sign-ups at once, Management API limited to ${rate} req/s, ${facts.cores} cores`,
@@ -72,6 +81,14 @@ export async function main(args: string[]) {
         {
           figure: `deliveries answered in (${SENDER_CONNECTIONS} connections)`,
           value: `${round(sentMs / 1000, 1)} s`,
+        },
+        {
+          figure: 'first / last Management API call',
+          value: `${round(firstCall, 1)} s / ${round(lastCall, 1)} s`,
+        },
+        {
+          figure: 'calls admitted per 10 s',
+          value: [...perTenSeconds].map(([bucket, n]) => `${bucket}s:${n}`).join(' '),
         },
         { figure: 'drain (first sign-up → last run done)', value: `${round(drainSeconds, 1)} s` },
         { figure: `minimum (${callsNeeded} calls ÷ ${rate}/s)`, value: `${round(minimumSeconds, 1)} s` },
@@ -90,6 +107,8 @@ export async function main(args: string[]) {
         drainSeconds: round(drainSeconds, 1),
         minimumSeconds: round(minimumSeconds, 1),
         drainRatio: round(drainSeconds / minimumSeconds),
+        firstCallSeconds: round(firstCall, 1),
+        lastCallSeconds: round(lastCall, 1),
         managementApiCalls: roleCalls + lookupCalls,
         timedOut: drained.timedOut === true,
         cores: facts.cores,

@@ -62,6 +62,8 @@ export async function waitForJournal(journal: D1Database, timeoutMs: number) {
       continue;
     }
     const counts = Object.fromEntries(results.map((row) => [row.status, Number(row.n)]));
+    if (process.env.BENCH_TRACE)
+      console.error(`TRACE ${((performance.now() - started) / 1000).toFixed(1)} ${JSON.stringify(counts)}`);
     if (!counts.received && !counts.running) return { counts, ms: performance.now() - started };
     if (performance.now() - started > timeoutMs)
       return { counts, ms: performance.now() - started, timedOut: true };

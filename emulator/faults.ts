@@ -73,6 +73,8 @@ export function createFaults(options: {
   let rateLimit: RateLimit | undefined;
   const window: number[] = [];
   let status429 = 0;
+  /** When each Management API call was let through the rate limit (emulator clock), for timelines. */
+  const admitted: number[] = [];
 
   function pick(key: string): FaultRule | undefined {
     for (const rule of rules) {
@@ -91,6 +93,7 @@ export function createFaults(options: {
     while (window.length > 0 && (window[0] ?? 0) <= now - rateLimit.windowMs) window.shift();
     if (window.length < rateLimit.requests) {
       window.push(now);
+      admitted.push(now);
       return undefined;
     }
     status429++;
@@ -142,10 +145,13 @@ export function createFaults(options: {
     /** User-Agents seen on Management API calls, with counts. */
     userAgents: (): Record<string, number> => Object.fromEntries(userAgents),
     status429: () => status429,
+    /** Times (emulator clock) at which rate-limited Management API calls were admitted. */
+    admitted: (): readonly number[] => admitted,
     resetCounts() {
       counts.clear();
       userAgents.clear();
       status429 = 0;
+      admitted.length = 0;
     },
   };
 }

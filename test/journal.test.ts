@@ -95,3 +95,121 @@ describe('journal (D1)', () => {
     expect(unstarted).not.toContain('page-3');
   });
 });
+
+describe('action claims', () => {
+  const event = (eventKey: string) => ({
+    eventKey,
+    source: 'logto',
+    eventType: 'PostRegister',
+    status: 'received' as const,
+    rawBody: '{}',
+  });
+
+  it('before the runs start: the first event of a batch claims, the second is done without a run', async () => {
+    const journal = createJournal(env.JOURNAL);
+    for (const key of ['pre-a', 'pre-b']) await journal.record(event(key));
+    const claims = [{ automation: 'signup-roles', actionKey: 'signup-roles:pre-user' }];
+    const settled = await journal.settleClaimedElsewhere([
+      { eventKey: 'pre-a', claims },
+      { eventKey: 'pre-b', claims },
+    ]);
+    expect([...settled]).toEqual(['pre-b']);
+    expect(await journal.get('pre-b')).toMatchObject({
+      status: 'done',
+      result: { 'signup-roles': { skipped: true, reason: 'already claimed by event pre-a' } },
+    });
+    expect(await journal.get('pre-a')).toMatchObject({ status: 'received' });
+    // The owner's run finds its own claim, fresh: it has not run yet, so no partial work can exist.
+    const own = await journal.claimActions(['signup-roles:pre-user'], 'pre-a');
+    expect(own.get('signup-roles:pre-user')).toEqual({ act: true, resumed: false });
+    // After it ran once (a retried start), the same claim is resumed.
+    await journal.markRunning('pre-a');
+    expect(
+      (await journal.claimActions(['signup-roles:pre-user'], 'pre-a')).get('signup-roles:pre-user'),
+    ).toEqual({
+      act: true,
+      resumed: true,
+    });
+  });
+
+  it('an event with one action free and one taken still runs (for the free one)', async () => {
+    const journal = createJournal(env.JOURNAL);
+    for (const key of ['mix-a', 'mix-b']) await journal.record(event(key));
+    await journal.claimActions(['roles:mix'], 'mix-a');
+    const settled = await journal.settleClaimedElsewhere([
+      {
+        eventKey: 'mix-b',
+        claims: [
+          { automation: 'roles', actionKey: 'roles:mix' },
+          { automation: 'org', actionKey: 'org:mix' },
+        ],
+      },
+    ]);
+    expect(settled.size).toBe(0);
+    expect(await journal.get('mix-b')).toMatchObject({ status: 'received' });
+    expect(await journal.getAction('org:mix')).toMatchObject({ eventKey: 'mix-b', status: 'claimed' });
+  });
+
+  it('a claim whose owner failed is taken over, and stays resumed for the new owner after a retried start', async () => {
+    const journal = createJournal(env.JOURNAL);
+    for (const key of ['take-a', 'take-b']) await journal.record(event(key));
+    await journal.claimActions(['org:take'], 'take-a');
+    await journal.markRunning('take-a');
+    // Before the owner failed, the other event is settled by it (no run).
+    expect([
+      ...(await journal.settleClaimedElsewhere([
+        { eventKey: 'take-b', claims: [{ automation: 'org', actionKey: 'org:take' }] },
+      ])),
+    ]).toEqual(['take-b']);
+    await journal.finishRun('take-a', {
+      actions: [],
+      failure: { code: 'timeout', message: 'x' },
+      result: {},
+    });
+    await journal.record(event('take-c'));
+    // A failed owner settles no one: the new event must run to take over.
+    expect(
+      (
+        await journal.settleClaimedElsewhere([
+          { eventKey: 'take-c', claims: [{ automation: 'org', actionKey: 'org:take' }] },
+        ])
+      ).size,
+    ).toBe(0);
+    expect((await journal.claimActions(['org:take'], 'take-c')).get('org:take')).toEqual({
+      act: true,
+      resumed: true,
+    });
+    // take-c has not run yet, but the failed run may have created the organization: still resumed.
+    expect((await journal.claimActions(['org:take'], 'take-c')).get('org:take')).toEqual({
+      act: true,
+      resumed: true,
+    });
+    await journal.finishRun('take-c', {
+      actions: [{ actionKey: 'org:take', detail: { id: 'o1' } }],
+      result: {},
+    });
+    expect(await journal.getAction('org:take')).toMatchObject({ eventKey: 'take-c', status: 'done' });
+    expect((await journal.claimActions(['org:take'], 'take-a')).get('org:take')).toEqual({
+      act: false,
+      by: 'take-c',
+      status: 'done',
+    });
+  });
+
+  it('a run releases its own unfinished claims on actions it no longer plans (configuration changed)', async () => {
+    const journal = createJournal(env.JOURNAL);
+    await journal.record(event('rel-a'));
+    await journal.settleClaimedElsewhere([
+      {
+        eventKey: 'rel-a',
+        claims: [
+          { automation: 'old', actionKey: 'old:rel' },
+          { automation: 'kept', actionKey: 'kept:rel' },
+        ],
+      },
+    ]);
+    await journal.claimActions(['kept:rel'], 'rel-a');
+    expect(await journal.getAction('old:rel')).toBeUndefined();
+    expect(await journal.getAction('kept:rel')).toMatchObject({ eventKey: 'rel-a', status: 'claimed' });
+  });
+});

@@ -1,4 +1,6 @@
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { instanceIdOf, type JournalEntry } from '../src/journal';
 import { SIGNUP_ROLES, setupPipeline } from './pipeline';
 
 let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
@@ -20,5 +22,18 @@ describe('sign-up on the emulator → webhook → Worker → Workflow → roles 
     expect(emulator.faults.count('POST /api/users/:userId/roles')).toBe(1);
     const action = await journal.getAction(`signup-roles:${user.id}`);
     expect(action?.status).toBe('done');
+    // The second event found the action claimed when its run was about to start: it is done without a Workflow run.
+    const { entries } = await journal.list({ limit: 2 });
+    const second = entries.find((entry) => entry.eventKey !== action?.eventKey);
+    expect(second?.result).toEqual({
+      'signup-roles': {
+        skipped: true,
+        reason: expect.stringMatching(new RegExp(`^already (claimed|done) by event ${action?.eventKey}$`)),
+      },
+    });
+    expect(second?.attempts).toBe(0);
+    await expect(env.EVENT_WORKFLOW.get(instanceIdOf(second as JournalEntry))).rejects.toThrow();
+    const owner = await env.EVENT_WORKFLOW.get(`evt-${action?.eventKey}`);
+    expect((await owner.status()).status).toBe('complete');
   });
 });

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { ingestCallback } from '../pipeline/callbacks';
 import { ingestLogtoDelivery } from '../pipeline/ingest';
+import { planFor } from '../pipeline/plan';
 import type { createRunStarter } from '../pipeline/starter';
 import type { Pipeline } from '../services';
 
@@ -16,7 +17,7 @@ interface WebhookDeps {
  */
 export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDeps) {
   app.post('/webhooks/logto', async (c) => {
-    const { config, journal, automations } = deps.pipelines(c.env);
+    const { config, journal, automations, dryRun } = deps.pipelines(c.env);
     const outcome = await ingestLogtoDelivery({
       body: c.req.raw.body,
       contentLength: c.req.header('content-length') ?? null,
@@ -24,9 +25,10 @@ export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDe
       config,
       journal,
       now: deps.now,
-      wanted: (event) => automations.some((automation) => automation.wants({ source: 'logto', event })),
+      plan: (input) => planFor(automations, input, dryRun),
     });
-    if (outcome.start) c.executionCtx.waitUntil(deps.starter(c.env.EVENT_WORKFLOW, outcome.start));
+    if (outcome.start)
+      c.executionCtx.waitUntil(deps.starter({ workflow: c.env.EVENT_WORKFLOW, journal }, outcome.start));
     return c.json(outcome.body, outcome.status);
   });
 
@@ -43,7 +45,8 @@ export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDe
       now: deps.now,
       wanted: (input) => automations.some((automation) => automation.wants(input)),
     });
-    if (outcome.start) c.executionCtx.waitUntil(deps.starter(c.env.EVENT_WORKFLOW, outcome.start));
+    if (outcome.start)
+      c.executionCtx.waitUntil(deps.starter({ workflow: c.env.EVENT_WORKFLOW, journal }, outcome.start));
     return c.json(outcome.body, outcome.status);
   });
 }

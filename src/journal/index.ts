@@ -102,6 +102,36 @@ export type ActionClaim =
     }
   | { act: false; by: string; status: 'claimed' | 'done' };
 
+/** An action an automation will claim for an event, planned before its run starts. */
+export interface PlannedClaim {
+  automation: string;
+  actionKey: string;
+}
+
+interface ClaimRow {
+  action_key: string;
+  event_key: string;
+  status: string;
+  owner_status: string | null;
+  owner_attempts: number | null;
+  taken_over_from: string | null;
+}
+
+/**
+ * Who may act on a claimed action: nobody again once it is done; its owner — resumed (partial work may exist) if it
+ * already ran or took the claim over from a failed event, fresh if it claimed before its first run; another event
+ * only by taking over a claim whose owner failed or is gone.
+ */
+function claimVerdict(row: ClaimRow | undefined, eventKey: string): ActionClaim | 'takeover' {
+  if (!row) return { act: true, resumed: false };
+  const owner = String(row.event_key);
+  if (row.status === 'done') return { act: false, by: owner, status: 'done' };
+  if (owner === eventKey)
+    return { act: true, resumed: Number(row.owner_attempts ?? 0) > 0 || row.taken_over_from !== null };
+  if (row.owner_status === 'failed' || row.owner_status === null) return 'takeover';
+  return { act: false, by: owner, status: 'claimed' };
+}
+
 const encodeCursor = (entry: JournalEntry) => btoa(`${entry.receivedAt}:${entry.eventKey}`);
 function decodeCursor(cursor: string): { receivedAt: number; eventKey: string } | undefined {
   try {
@@ -114,7 +144,7 @@ function decodeCursor(cursor: string): { receivedAt: number; eventKey: string } 
 
 /** Creates the journal over a D1 database (`env.JOURNAL`). */
 export function createJournal(db: D1Database, now: () => number = Date.now) {
-  const setStatus = (
+  const statusStatement = (
     key: string,
     status: EventStatus,
     error?: { code: string; message: string },
@@ -134,9 +164,15 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
         now(),
         key,
         resultJson(result),
-      )
-      .run();
+      );
   };
+  const setStatus = (...args: Parameters<typeof statusStatement>) => statusStatement(...args).run();
+  const completeStatement = (actionKey: string, eventKey: string, detail: unknown) =>
+    db
+      .prepare(
+        `UPDATE actions SET status = 'done', detail = ?1, done_at = ?2 WHERE action_key = ?3 AND event_key = ?4`,
+      )
+      .bind(JSON.stringify(detail ?? null).slice(0, 2000), now(), actionKey, eventKey);
   /** Oldest first: events in `status` whose `column` (a time) is before `olderThan`. */
   const listOlder = async (
     status: EventStatus,
@@ -149,6 +185,38 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
       .bind(status, olderThan, limit)
       .all<Row>();
     return results.map(toEntry);
+  };
+  /**
+   * Inserts the claims that are free (in order, so the first event to ask wins) and reads back every claim's owner,
+   * with the owner event's status and attempts, in one batch.
+   */
+  const insertClaims = async (
+    pairs: readonly { actionKey: string; eventKey: string }[],
+    before: D1PreparedStatement[] = [],
+  ): Promise<Map<string, ClaimRow>> => {
+    const at = now();
+    const statements = [...before];
+    for (const pair of pairs)
+      statements.push(
+        db
+          .prepare(
+            `INSERT INTO actions (action_key, event_key, status, claimed_at) VALUES (?1, ?2, 'claimed', ?3)
+           ON CONFLICT (action_key) DO NOTHING`,
+          )
+          .bind(pair.actionKey, pair.eventKey, at),
+      );
+    statements.push(
+      db
+        .prepare(
+          `SELECT a.action_key, a.event_key, a.status, a.taken_over_from, e.status AS owner_status,
+             e.attempts AS owner_attempts FROM actions a LEFT JOIN events e ON e.event_key = a.event_key
+           WHERE a.action_key IN (SELECT value FROM json_each(?1))`,
+        )
+        .bind(JSON.stringify([...new Set(pairs.map((pair) => pair.actionKey))])),
+    );
+    const results = await db.batch<ClaimRow>(statements);
+    const rows = results.at(-1)?.results ?? [];
+    return new Map(rows.map((row) => [String(row.action_key), row]));
   };
   return {
     /** Records a new event; `inserted` is false for a duplicate (same key), which is left untouched. */
@@ -241,51 +309,109 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
       return row ? toEntry(row) : undefined;
     },
     /**
-     * Claims `actionKey` for `eventKey` so one action (e.g. the sign-up roles of one user) is performed by one event
-     * only, although Logto sends two events for one sign-up. A done action is never claimed again; the same event may
-     * claim again an action it did not finish (a retry or a replay); another event takes over only a claim whose
-     * owner has failed.
+     * Claims actions for `eventKey` so one action (e.g. the sign-up roles of one user) is performed by one event only,
+     * although Logto sends two events for one sign-up. A done action is never claimed again; the same event may claim
+     * again an action it did not finish (a retry or a replay); another event takes over only a claim whose owner has
+     * failed. Unfinished claims of this event on actions it no longer plans (taken before its run under an older
+     * configuration) are released, so they block no one. One D1 round trip (plus one per takeover).
      */
-    async claimAction(actionKey: string, eventKey: string): Promise<ActionClaim> {
-      const inserted = await db
+    async claimActions(actionKeys: readonly string[], eventKey: string): Promise<Map<string, ActionClaim>> {
+      const claims = new Map<string, ActionClaim>();
+      const release = db
         .prepare(
-          `INSERT INTO actions (action_key, event_key, status, claimed_at) VALUES (?1, ?2, 'claimed', ?3)
-           ON CONFLICT (action_key) DO NOTHING`,
+          `DELETE FROM actions WHERE event_key = ?1 AND status = 'claimed'
+           AND action_key NOT IN (SELECT value FROM json_each(?2))`,
         )
-        .bind(actionKey, eventKey, now())
-        .run();
-      if ((inserted.meta.changes ?? 0) > 0) return { act: true, resumed: false };
-      const row = await db
-        .prepare(
-          `SELECT a.event_key, a.status, e.status AS owner_status FROM actions a
-           LEFT JOIN events e ON e.event_key = a.event_key WHERE a.action_key = ?1`,
-        )
-        .bind(actionKey)
-        .first<Row>();
-      if (!row) return { act: true, resumed: false };
-      const owner = String(row.event_key);
-      // Done is done: a replay (or the sweep) of an event whose action is complete changes nothing in Logto.
-      if (row.status === 'done') return { act: false, by: owner, status: 'done' };
-      if (owner === eventKey) return { act: true, resumed: true };
-      if (row.status === 'claimed' && (row.owner_status === 'failed' || row.owner_status === null)) {
+        .bind(eventKey, JSON.stringify(actionKeys));
+      if (actionKeys.length === 0) {
+        await release.run();
+        return claims;
+      }
+      const owners = await insertClaims(
+        actionKeys.map((actionKey) => ({ actionKey, eventKey })),
+        [release],
+      );
+      for (const actionKey of actionKeys) {
+        const verdict = claimVerdict(owners.get(actionKey), eventKey);
+        if (verdict !== 'takeover') {
+          claims.set(actionKey, verdict);
+          continue;
+        }
+        const owner = String(owners.get(actionKey)?.event_key);
         const taken = await db
           .prepare(
-            `UPDATE actions SET event_key = ?1, claimed_at = ?2 WHERE action_key = ?3 AND event_key = ?4 AND status = 'claimed'`,
+            `UPDATE actions SET event_key = ?1, claimed_at = ?2, taken_over_from = ?4
+             WHERE action_key = ?3 AND event_key = ?4 AND status = 'claimed'`,
           )
           .bind(eventKey, now(), actionKey, owner)
           .run();
-        if ((taken.meta.changes ?? 0) > 0) return { act: true, resumed: true };
+        claims.set(
+          actionKey,
+          (taken.meta.changes ?? 0) > 0
+            ? { act: true, resumed: true }
+            : { act: false, by: owner, status: 'claimed' },
+        );
       }
-      return { act: false, by: owner, status: row.status === 'done' ? 'done' : 'claimed' };
+      return claims;
     },
-    /** Marks a claimed action done, with a short JSON summary of what was changed in Logto. */
-    async completeAction(actionKey: string, eventKey: string, detail: unknown): Promise<void> {
-      await db
-        .prepare(
-          `UPDATE actions SET status = 'done', detail = ?1, done_at = ?2 WHERE action_key = ?3 AND event_key = ?4`,
-        )
-        .bind(JSON.stringify(detail ?? null).slice(0, 2000), now(), actionKey, eventKey)
-        .run();
+    /**
+     * Claims, before their runs start, the actions of a batch of newly received events (in order), and marks `done`
+     * at once every event whose actions are all done or claimed by another live event — the second event of a
+     * sign-up — so it needs no Workflow run. Returns the keys of the events settled that way. Two D1 round trips
+     * for the whole batch. An event left out still claims for itself when its run starts (and finds its own claim).
+     */
+    async settleClaimedElsewhere(
+      events: readonly { eventKey: string; claims: readonly PlannedClaim[] }[],
+    ): Promise<Set<string>> {
+      const settled = new Set<string>();
+      const pairs = events.flatMap((event) =>
+        event.claims.map((claim) => ({ actionKey: claim.actionKey, eventKey: event.eventKey })),
+      );
+      if (pairs.length === 0) return settled;
+      const owners = await insertClaims(pairs);
+      const at = now();
+      const updates: D1PreparedStatement[] = [];
+      for (const event of events) {
+        if (event.claims.length === 0) continue;
+        const results: Record<string, unknown> = {};
+        for (const claim of event.claims) {
+          const verdict = claimVerdict(owners.get(claim.actionKey), event.eventKey);
+          if (verdict === 'takeover' || verdict.act) break;
+          results[claim.automation] = {
+            skipped: true,
+            reason: `already ${verdict.status} by event ${verdict.by}`,
+          };
+        }
+        if (Object.keys(results).length < event.claims.length) continue;
+        settled.add(event.eventKey);
+        updates.push(
+          db
+            .prepare(
+              `UPDATE events SET status = 'done', finished_at = ?1, updated_at = ?1, result = ?2
+               WHERE event_key = ?3 AND status = 'received'`,
+            )
+            .bind(at, resultJson(results), event.eventKey),
+        );
+      }
+      if (updates.length > 0) await db.batch(updates);
+      return settled;
+    },
+    /**
+     * Ends a run in one D1 batch: marks the actions it performed done (with their summaries) and the event `done`, or
+     * `failed` with the reason; `result` says what each automation did.
+     */
+    async finishRun(
+      eventKey: string,
+      run: {
+        actions: readonly { actionKey: string; detail: unknown }[];
+        failure?: { code: string; message: string };
+        result: unknown;
+      },
+    ): Promise<void> {
+      await db.batch([
+        ...run.actions.map((action) => completeStatement(action.actionKey, eventKey, action.detail)),
+        statusStatement(eventKey, run.failure ? 'failed' : 'done', run.failure, run.result),
+      ]);
     },
     /** Links an external account (a Stripe customer, a GitHub user ID) to a Logto user; the latest link wins. */
     async link(provider: string, externalId: string, userId: string): Promise<void> {

@@ -96,15 +96,21 @@ export function createRequester(options: RequesterOptions): Requester {
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     let refreshedToken = false;
     for (let attempt = 1; ; ) {
-      await options.budget.acquire();
-      const token = await options.tokens.getToken();
-      const headers = new Headers({ authorization: `Bearer ${token}`, 'user-agent': options.userAgent });
-      if (body !== undefined) headers.set('content-type', 'application/json');
-      const outcome = await fetchWithTimeout(
-        options.fetch,
-        new Request(url, { method, headers, body }),
-        options.timeoutMs,
-      ).catch((error: unknown) => (error instanceof Error ? error : new Error('network error')));
+      const release = await options.budget.acquire();
+      let token: string;
+      let outcome: Response | Error;
+      try {
+        token = await options.tokens.getToken();
+        const headers = new Headers({ authorization: `Bearer ${token}`, 'user-agent': options.userAgent });
+        if (body !== undefined) headers.set('content-type', 'application/json');
+        outcome = await fetchWithTimeout(
+          options.fetch,
+          new Request(url, { method, headers, body }),
+          options.timeoutMs,
+        ).catch((error: unknown) => (error instanceof Error ? error : new Error('network error')));
+      } finally {
+        release(); // the slot counts from the answer (see createRateBudget)
+      }
       if (outcome instanceof Response && outcome.ok)
         return { data: await readBody<T>(outcome), headers: outcome.headers };
       if (outcome instanceof Response && outcome.status === 401 && !refreshedToken) {

@@ -1,8 +1,10 @@
+import type { AutomationInput } from '../automations/types';
 import type { PipelineConfig } from '../config/pipeline';
 import { eventKey, type LogtoEvent, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
-import type { Journal, NewEvent } from '../journal';
+import type { Journal, NewEvent, PlannedClaim } from '../journal';
 import { PROJECT_USER_AGENT } from '../logto-client';
 import { verifyLogtoSignature } from '../webhook-signature';
+import { claimsBeforeStart, type PlannedAutomation } from './plan';
 
 /** Largest webhook body accepted (Logto's payloads are a few KiB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -11,7 +13,14 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface IngestOutcome {
   status: 200 | 202 | 400 | 401 | 404 | 413 | 503;
   body: { status?: string; error?: string; reason?: string; eventKey?: string };
-  start?: { eventKey: string; replays: number };
+  start?: StartRequest;
+}
+
+/** A run to start: the event, which run of it, and the claims it can take before the run (see the run starter). */
+export interface StartRequest {
+  eventKey: string;
+  replays: number;
+  claims?: PlannedClaim[];
 }
 
 export interface IngestInput {
@@ -21,8 +30,8 @@ export interface IngestInput {
   config: Pick<PipelineConfig, 'signingKeys' | 'maxAgeMs' | 'maxFutureMs'>;
   journal: Pick<Journal, 'record'>;
   now: () => number;
-  /** Whether any automation acts on this event; events none acts on are recorded as `ignored`. */
-  wanted: (event: LogtoEvent) => boolean;
+  /** The automations that act on this input ({@link planFor}); an event none acts on is recorded as `ignored`. */
+  plan: (input: AutomationInput) => PlannedAutomation[];
 }
 
 export const reject = (status: IngestOutcome['status'], error: string, reason?: string): IngestOutcome => ({
@@ -84,6 +93,7 @@ export function decodeJson(raw: Uint8Array): { text: string; json: unknown } | u
 export async function recordAndAnswer(
   journal: Pick<Journal, 'record'>,
   event: NewEvent,
+  plan: readonly PlannedAutomation[] = [],
 ): Promise<IngestOutcome> {
   const key = event.eventKey;
   let inserted: boolean;
@@ -95,7 +105,10 @@ export async function recordAndAnswer(
   }
   if (!inserted) return { status: 200, body: { status: 'duplicate', eventKey: key } };
   if (event.status !== 'received') return { status: 200, body: { status: event.status, eventKey: key } };
-  return { status: 202, body: { status: 'accepted', eventKey: key }, start: { eventKey: key, replays: 0 } };
+  const start: StartRequest = { eventKey: key, replays: 0 };
+  const claims = claimsBeforeStart(plan);
+  if (claims) start.claims = claims;
+  return { status: 202, body: { status: 'accepted', eventKey: key }, start };
 }
 
 /** Is the payload's User-Agent this project's own (the event echoes one of our Management API writes)? */
@@ -127,7 +140,8 @@ export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOut
 
   const key = await eventKey(raw);
   const own = isOwnEvent(event);
-  const wanted = !own && event.family !== 'unknown' && input.wanted(event);
+  const plan = own || event.family === 'unknown' ? [] : input.plan({ source: 'logto', event });
+  const wanted = plan.length > 0;
   const status = own ? 'self' : wanted ? 'received' : 'ignored';
   const reason = own
     ? { code: 'own_write', message: 'caused by this Worker’s own Management API call' }
@@ -136,13 +150,17 @@ export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOut
       : wanted
         ? undefined
         : { code: 'no_automation', message: 'no automation acts on this event' };
-  return recordAndAnswer(input.journal, {
-    eventKey: key,
-    source: 'logto',
-    eventType: event.event.slice(0, 200),
-    subject: subjectOf(event) ?? null,
-    status,
-    rawBody: text,
-    reason,
-  });
+  return recordAndAnswer(
+    input.journal,
+    {
+      eventKey: key,
+      source: 'logto',
+      eventType: event.event.slice(0, 200),
+      subject: subjectOf(event) ?? null,
+      status,
+      rawBody: text,
+      reason,
+    },
+    plan,
+  );
 }

@@ -1,4 +1,5 @@
-import { instanceIdOf, type JournalEntry } from '../journal';
+import { instanceIdOf, type Journal, type JournalEntry } from '../journal';
+import type { StartRequest } from './ingest';
 
 export interface EventRunParams {
   eventKey: string;
@@ -49,11 +50,48 @@ export interface RunStarterOptions {
   now?: () => number;
 }
 
+/** Where the starter sends a flush: the Workflow binding and the journal (the latest a request handed over). */
+export interface StarterTargets {
+  workflow: Workflow<EventRunParams>;
+  journal: Pick<Journal, 'settleClaimedElsewhere'>;
+}
+
+/** Events per `settleClaimedElsewhere` batch (each one a few D1 statements). */
+const CLAIM_BATCH = 50;
+
+/**
+ * Takes the claims the held events planned and starts runs only for the events that still have something to do:
+ * the second event of a sign-up finds its actions claimed by the first and is marked done without a Workflow run (a
+ * run per event would cost the engine's per-instance storage for nothing). Returns how many runs were created.
+ */
+async function claimAndStart(targets: StarterTargets, requests: readonly StartRequest[]): Promise<number> {
+  let created = 0;
+  for (let i = 0; i < requests.length; i += CLAIM_BATCH) {
+    const chunk = requests.slice(i, i + CLAIM_BATCH);
+    const planned = chunk.flatMap((request) =>
+      request.claims ? [{ eventKey: request.eventKey, claims: request.claims }] : [],
+    );
+    let settled = new Set<string>();
+    try {
+      if (planned.length > 0) settled = await targets.journal.settleClaimedElsewhere(planned);
+    } catch (error) {
+      // Start them all: each run claims for itself in its first step.
+      console.error(`claiming before start failed, runs will claim: ${(error as Error).message}`);
+    }
+    created += await startRuns(
+      targets.workflow,
+      chunk.filter((request) => !settled.has(request.eventKey)),
+    );
+  }
+  return created;
+}
+
 /**
  * Coalesces the starts of deliveries arriving at one isolate into `createBatch` calls, flushed when deliveries pause
  * (`idleMs`) or after `maxHoldMs`. At ordinary rates a run starts ~250 ms after its delivery is answered; during a burst
  * the isolate spends its CPU answering (each answer already durable in the journal) and starts the burst's runs
- * in batches of 100 right after. If the isolate dies first, the cron sweep starts them (status still `received`).
+ * in batches right after, having first taken the events' claims ({@link claimAndStart}). If the isolate dies
+ * first, the cron sweep starts them (status still `received`; each run then claims for itself).
  * Each caller gets the promise of the flush that covers its start, to hand to `waitUntil`.
  */
 export function createRunStarter(options: RunStarterOptions = {}) {
@@ -61,8 +99,8 @@ export function createRunStarter(options: RunStarterOptions = {}) {
   const maxHoldMs = options.maxHoldMs ?? 10_000;
   const now = options.now ?? Date.now;
   type Held = {
-    workflow: Workflow<EventRunParams>;
-    entries: Pick<JournalEntry, 'eventKey' | 'replays'>[];
+    targets: StarterTargets;
+    entries: StartRequest[];
     since: number;
     done: Promise<void>;
     release: () => void;
@@ -74,7 +112,7 @@ export function createRunStarter(options: RunStarterOptions = {}) {
     if (held !== batch) return;
     held = undefined;
     try {
-      await startRuns(batch.workflow, batch.entries);
+      await claimAndStart(batch.targets, batch.entries);
     } catch (error) {
       // Not lost: the rows stay `received` and the cron sweep starts them.
       console.error(`workflow start failed, left for the cron sweep: ${(error as Error).message}`);
@@ -83,17 +121,17 @@ export function createRunStarter(options: RunStarterOptions = {}) {
     }
   };
 
-  return (workflow: Workflow<EventRunParams>, entry: Pick<JournalEntry, 'eventKey' | 'replays'>) => {
+  return (targets: StarterTargets, entry: StartRequest) => {
     if (!held) {
       let release = () => {};
       const done = new Promise<void>((resolve) => {
         release = resolve;
       });
-      held = { workflow, entries: [], since: now(), done, release, lastAt: now() };
+      held = { targets, entries: [], since: now(), done, release, lastAt: now() };
     }
     const batch = held;
-    // The runtime may hand each request its own binding object for the same Workflow: use the latest.
-    batch.workflow = workflow;
+    // The runtime may hand each request its own binding objects: use the latest.
+    batch.targets = targets;
     batch.entries.push(entry);
     batch.lastAt = now();
     if (batch.lastAt - batch.since >= maxHoldMs) void flush(batch);

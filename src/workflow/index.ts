@@ -3,6 +3,7 @@ import type { AutomationContext, AutomationInput } from '../automations';
 import type { Journal, JournalEntry } from '../journal';
 import type { LogtoClient } from '../logto-client';
 import { inputOf } from '../pipeline/inputs';
+import { type PlannedAutomation, planFor } from '../pipeline/plan';
 import type { EventRunParams } from '../pipeline/starter';
 import { createPipelineProvider, createServiceProvider, type ServiceDeps } from '../services';
 import { classifyFailure, type StepFailure } from './failures';
@@ -70,20 +71,20 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
           return { state: 'failed', code: 'invalid_payload', message: parsed.reason } as never;
         }
         const { automations, dryRun } = pipeline();
-        const plan: PlannedAutomation[] = [];
+        const planned = planFor(automations, parsed.input, dryRun);
+        const claims = await journal().claimActions(
+          planned.flatMap((automation) => (automation.actionKey ? [automation.actionKey] : [])),
+          eventKey,
+        );
+        const plan: RunPlan[] = [];
         const skipped: Record<string, unknown> = {};
-        for (const automation of automations) {
-          if (!automation.wants(parsed.input)) continue;
-          const actionKey = dryRun ? undefined : automation.actionKey?.(parsed.input);
-          const claim = actionKey
-            ? await journal().claimAction(actionKey, eventKey)
-            : { act: true as const, resumed: entry.attempts > 0 };
-          if (claim.act) plan.push({ name: automation.name, actionKey, resumed: claim.resumed });
-          else
-            skipped[automation.name] = {
-              skipped: true,
-              reason: `already ${claim.status} by event ${claim.by}`,
-            };
+        for (const { name, actionKey } of planned) {
+          const claim = (actionKey && claims.get(actionKey)) || {
+            act: true as const,
+            resumed: entry.attempts > 0,
+          };
+          if (claim.act) plan.push({ name, actionKey, resumed: claim.resumed });
+          else skipped[name] = { skipped: true, reason: `already ${claim.status} by event ${claim.by}` };
         }
         if (plan.length === 0) {
           await journal().markDone(eventKey, skipped);
@@ -109,12 +110,9 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
 
       const settle = async (failure?: Pick<StepFailure, 'code' | 'message'>): Promise<RunResult> => {
         // One step completes the actions that succeeded and records the outcome.
-        await step.do(failure ? 'mark failed' : 'mark done', JOURNAL_STEP, async () => {
-          for (const action of done)
-            await journal().completeAction(action.actionKey, eventKey, action.detail);
-          if (failure) await journal().markFailed(eventKey, failure, results);
-          else await journal().markDone(eventKey, results);
-        });
+        await step.do(failure ? 'mark failed' : 'mark done', JOURNAL_STEP, () =>
+          journal().finishRun(eventKey, { actions: done, failure, result: results }),
+        );
         if (!failure) return { status: 'done', results };
         console.error(`event ${eventKey.slice(0, 12)} failed: ${failure.code}`);
         return { status: 'failed', code: failure.code, message: failure.message };
@@ -151,9 +149,8 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
   };
 }
 
-interface PlannedAutomation {
-  name: string;
-  actionKey?: string;
+/** An automation the run acts for, with its claimed action and whether earlier work for it may exist. */
+interface RunPlan extends PlannedAutomation {
   resumed: boolean;
 }
 
@@ -163,7 +160,7 @@ type StartOutcome =
   | { state: 'done'; results: Record<string, unknown> }
   | {
       state: 'run';
-      plan: PlannedAutomation[];
+      plan: RunPlan[];
       skipped: Record<string, unknown>;
       entry: Pick<JournalEntry, 'source' | 'eventType' | 'rawBody' | 'externalId' | 'receivedAt'>;
       dryRun: boolean;
@@ -171,7 +168,7 @@ type StartOutcome =
 
 /** The context one automation runs with: each `call` is a durable step named after the automation. */
 function contextFor(
-  { name: automationName, resumed }: PlannedAutomation,
+  { name: automationName, resumed }: RunPlan,
   input: AutomationInput,
   eventKey: string,
   dryRun: boolean,
