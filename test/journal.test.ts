@@ -15,7 +15,7 @@ describe('journal (D1)', () => {
       rawBody: '{}',
     };
     expect(await journal.record(event)).toEqual({ inserted: true });
-    await journal.markRunning('k-dup');
+    await journal.beginRun('k-dup', () => []);
     expect(await journal.record({ ...event, rawBody: '{"other":1}' })).toEqual({ inserted: false });
     expect(await journal.get('k-dup')).toMatchObject({ status: 'running', attempts: 1, rawBody: '{}' });
   });
@@ -43,8 +43,8 @@ describe('journal (D1)', () => {
       status: 'received',
       rawBody: '{}',
     });
-    await journal.markRunning('k-fail');
-    await journal.markRunning('k-fail');
+    await journal.beginRun('k-fail', () => []);
+    await journal.beginRun('k-fail', () => []);
     clock.advance(5_000);
     await journal.markFailed('k-fail', { code: 'entity.not_found', message: 'x'.repeat(2_000) });
     const entry = await journal.get('k-fail');
@@ -120,16 +120,30 @@ describe('action claims', () => {
     });
     expect(await journal.get('pre-a')).toMatchObject({ status: 'received' });
     // The owner's run finds its own claim, fresh: it has not run yet, so no partial work can exist.
-    const own = await journal.claimActions(['signup-roles:pre-user'], 'pre-a');
-    expect(own.get('signup-roles:pre-user')).toEqual({ act: true, resumed: false });
-    // After it ran once (a retried start), the same claim is resumed.
-    await journal.markRunning('pre-a');
-    expect(
-      (await journal.claimActions(['signup-roles:pre-user'], 'pre-a')).get('signup-roles:pre-user'),
-    ).toEqual({
+    const key = 'signup-roles:pre-user';
+    const first = await journal.beginRun('pre-a', () => [key]);
+    expect(first.entry).toMatchObject({ status: 'received', attempts: 0 });
+    expect(first.claims.get(key)).toEqual({ act: true, resumed: false });
+    expect(await journal.get('pre-a')).toMatchObject({ status: 'running', attempts: 1 });
+    // A retried start (it may have acted after the first): the same claim is resumed, by either path.
+    expect((await journal.beginRun('pre-a', () => [key])).claims.get(key)).toEqual({
       act: true,
       resumed: true,
     });
+    expect((await journal.claimActions([key], 'pre-a')).get(key)).toEqual({ act: true, resumed: true });
+    // A plan that needs another action claims it and releases the one no longer planned.
+    const changed = await journal.beginRun('pre-a', () => ['other:pre-user']);
+    expect(changed.claims.get('other:pre-user')).toEqual({ act: true, resumed: true });
+    expect(await journal.getAction(key)).toBeUndefined();
+    // A finished event is not started again.
+    await journal.finishRun('pre-a', {
+      actions: [{ actionKey: 'other:pre-user', detail: null }],
+      result: {},
+    });
+    const again = await journal.beginRun('pre-a', () => ['other:pre-user']);
+    expect(again.entry?.status).toBe('done');
+    expect(again.claims.size).toBe(0);
+    expect(await journal.get('pre-a')).toMatchObject({ status: 'done', attempts: 3 });
   });
 
   it('an event with one action free and one taken still runs (for the free one)', async () => {
@@ -154,7 +168,7 @@ describe('action claims', () => {
     const journal = createJournal(env.JOURNAL);
     for (const key of ['take-a', 'take-b']) await journal.record(event(key));
     await journal.claimActions(['org:take'], 'take-a');
-    await journal.markRunning('take-a');
+    await journal.beginRun('take-a', () => ['org:take']);
     // Before the owner failed, the other event is settled by it (no run).
     expect([
       ...(await journal.settleClaimedElsewhere([

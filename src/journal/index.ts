@@ -218,6 +218,55 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
     const rows = results.at(-1)?.results ?? [];
     return new Map(rows.map((row) => [String(row.action_key), row]));
   };
+  /**
+   * Claims actions for `eventKey` so one action (e.g. the sign-up roles of one user) is performed by one event only,
+   * although Logto sends two events for one sign-up. A done action is never claimed again; the same event may claim
+   * again an action it did not finish (a retry or a replay); another event takes over only a claim whose owner has
+   * failed. Unfinished claims of this event on actions it no longer plans (taken before its run under an older
+   * configuration) are released, so they block no one. One D1 round trip (plus one per takeover).
+   */
+  async function claimActions(
+    actionKeys: readonly string[],
+    eventKey: string,
+  ): Promise<Map<string, ActionClaim>> {
+    const claims = new Map<string, ActionClaim>();
+    const release = db
+      .prepare(
+        `DELETE FROM actions WHERE event_key = ?1 AND status = 'claimed'
+         AND action_key NOT IN (SELECT value FROM json_each(?2))`,
+      )
+      .bind(eventKey, JSON.stringify(actionKeys));
+    if (actionKeys.length === 0) {
+      await release.run();
+      return claims;
+    }
+    const owners = await insertClaims(
+      actionKeys.map((actionKey) => ({ actionKey, eventKey })),
+      [release],
+    );
+    for (const actionKey of actionKeys) {
+      const verdict = claimVerdict(owners.get(actionKey), eventKey);
+      if (verdict !== 'takeover') {
+        claims.set(actionKey, verdict);
+        continue;
+      }
+      const owner = String(owners.get(actionKey)?.event_key);
+      const taken = await db
+        .prepare(
+          `UPDATE actions SET event_key = ?1, claimed_at = ?2, taken_over_from = ?4
+           WHERE action_key = ?3 AND event_key = ?4 AND status = 'claimed'`,
+        )
+        .bind(eventKey, now(), actionKey, owner)
+        .run();
+      claims.set(
+        actionKey,
+        (taken.meta.changes ?? 0) > 0
+          ? { act: true, resumed: true }
+          : { act: false, by: owner, status: 'claimed' },
+      );
+    }
+    return claims;
+  }
   return {
     /** Records a new event; `inserted` is false for a duplicate (same key), which is left untouched. */
     async record(event: NewEvent): Promise<{ inserted: boolean }> {
@@ -278,15 +327,6 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
       const last = entries[entries.length - 1];
       return results.length > limit && last ? { entries, nextCursor: encodeCursor(last) } : { entries };
     },
-    /** Marks an event running and counts the attempt. */
-    async markRunning(eventKey: string): Promise<void> {
-      await db
-        .prepare(
-          `UPDATE events SET status = 'running', attempts = attempts + 1, updated_at = ?1 WHERE event_key = ?2`,
-        )
-        .bind(now(), eventKey)
-        .run();
-    },
     /** Marks an event done with what its run did (`result`, a JSON summary). */
     markDone: (eventKey: string, result?: unknown) =>
       setStatus(eventKey, 'done', undefined, result).then(() => undefined),
@@ -308,51 +348,52 @@ export function createJournal(db: D1Database, now: () => number = Date.now) {
         .first<Row>();
       return row ? toEntry(row) : undefined;
     },
+    claimActions,
     /**
-     * Claims actions for `eventKey` so one action (e.g. the sign-up roles of one user) is performed by one event only,
-     * although Logto sends two events for one sign-up. A done action is never claimed again; the same event may claim
-     * again an action it did not finish (a retry or a replay); another event takes over only a claim whose owner has
-     * failed. Unfinished claims of this event on actions it no longer plans (taken before its run under an older
-     * configuration) are released, so they block no one. One D1 round trip (plus one per takeover).
+     * Starts a run in one D1 round trip in the usual case: reads the event and the actions it holds and, when it is
+     * `received` or `running`, marks it running (counting the attempt). `keysFor` turns the entry into the action
+     * keys the run needs (undefined when the run cannot go on, e.g. an unparsable body). When those are exactly the
+     * claims the event took before its run started, their verdicts follow from the rows just read; otherwise they are
+     * claimed with {@link claimActions} (one more round trip). `entry` is as it was before the update.
      */
-    async claimActions(actionKeys: readonly string[], eventKey: string): Promise<Map<string, ActionClaim>> {
-      const claims = new Map<string, ActionClaim>();
-      const release = db
-        .prepare(
-          `DELETE FROM actions WHERE event_key = ?1 AND status = 'claimed'
-           AND action_key NOT IN (SELECT value FROM json_each(?2))`,
-        )
-        .bind(eventKey, JSON.stringify(actionKeys));
-      if (actionKeys.length === 0) {
-        await release.run();
-        return claims;
-      }
-      const owners = await insertClaims(
-        actionKeys.map((actionKey) => ({ actionKey, eventKey })),
-        [release],
-      );
-      for (const actionKey of actionKeys) {
-        const verdict = claimVerdict(owners.get(actionKey), eventKey);
-        if (verdict !== 'takeover') {
-          claims.set(actionKey, verdict);
-          continue;
-        }
-        const owner = String(owners.get(actionKey)?.event_key);
-        const taken = await db
+    async beginRun(
+      eventKey: string,
+      keysFor: (entry: JournalEntry) => readonly string[] | undefined,
+    ): Promise<{ entry?: JournalEntry; claims: Map<string, ActionClaim> }> {
+      const [event, held] = await db.batch<Row>([
+        db.prepare('SELECT * FROM events WHERE event_key = ?1').bind(eventKey),
+        db
+          .prepare('SELECT action_key, event_key, status, taken_over_from FROM actions WHERE event_key = ?1')
+          .bind(eventKey),
+        db
           .prepare(
-            `UPDATE actions SET event_key = ?1, claimed_at = ?2, taken_over_from = ?4
-             WHERE action_key = ?3 AND event_key = ?4 AND status = 'claimed'`,
+            `UPDATE events SET status = 'running', attempts = attempts + 1, updated_at = ?2
+             WHERE event_key = ?1 AND status IN ('received', 'running')`,
           )
-          .bind(eventKey, now(), actionKey, owner)
-          .run();
-        claims.set(
-          actionKey,
-          (taken.meta.changes ?? 0) > 0
-            ? { act: true, resumed: true }
-            : { act: false, by: owner, status: 'claimed' },
-        );
-      }
-      return claims;
+          .bind(eventKey, now()),
+      ]);
+      const row = event?.results[0];
+      const entry = row ? toEntry(row) : undefined;
+      const claims = new Map<string, ActionClaim>();
+      if (!entry || (entry.status !== 'received' && entry.status !== 'running')) return { entry, claims };
+      const keys = keysFor(entry);
+      if (!keys) return { entry, claims };
+      const own = new Map(
+        (held?.results ?? []).map((action) => [
+          String(action.action_key),
+          {
+            ...(action as unknown as ClaimRow),
+            owner_status: entry.status,
+            owner_attempts: entry.attempts,
+          },
+        ]),
+      );
+      const exact =
+        keys.every((key) => own.has(key)) &&
+        [...own.values()].every((action) => action.status === 'done' || keys.includes(action.action_key));
+      if (!exact) return { entry, claims: await claimActions(keys, eventKey) };
+      for (const key of keys) claims.set(key, claimVerdict(own.get(key), eventKey) as ActionClaim);
+      return { entry, claims };
     },
     /**
      * Claims, before their runs start, the actions of a batch of newly received events (in order), and marks `done`

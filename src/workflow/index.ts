@@ -56,26 +56,29 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
       const pipeline = () => pipelines(env);
       const journal = () => pipeline().journal;
 
-      // One step loads the event, claims the actions of every automation that wants it and marks it running — or,
-      // when every action was already done or is being done by another event (the second event of a sign-up), marks
-      // it done right there: one durable step for an event with nothing left to do.
+      // One step loads the event, marks it running and claims the actions of every automation that wants it (usually
+      // one D1 round trip: the claims were taken before the run started) — or, when every action was already done or
+      // is being done by another event, marks it done right there. (The second event of a sign-up usually gets no
+      // run at all: the starter settles it.)
       const started = (await step.do('start', JOURNAL_STEP, async () => {
-        const entry = await journal().get(eventKey);
+        const { automations, dryRun } = pipeline();
+        let planned: PlannedAutomation[] = [];
+        let parsed: ReturnType<typeof inputOf> | undefined;
+        const { entry, claims } = await journal().beginRun(eventKey, (read) => {
+          parsed = inputOf(read);
+          if (!parsed.ok) return undefined;
+          planned = planFor(automations, parsed.input, dryRun);
+          return planned.flatMap((automation) => (automation.actionKey ? [automation.actionKey] : []));
+        });
         if (!entry) return { state: 'skipped', reason: 'event not in the journal' } as never;
         if (entry.status !== 'received' && entry.status !== 'running') {
           return { state: 'skipped', reason: `event already ${entry.status}` } as never;
         }
-        const parsed = inputOf(entry);
-        if (!parsed.ok) {
-          await journal().markFailed(eventKey, { code: 'invalid_payload', message: parsed.reason });
-          return { state: 'failed', code: 'invalid_payload', message: parsed.reason } as never;
+        if (!parsed?.ok) {
+          const reason = parsed?.reason ?? 'not parsed';
+          await journal().markFailed(eventKey, { code: 'invalid_payload', message: reason });
+          return { state: 'failed', code: 'invalid_payload', message: reason } as never;
         }
-        const { automations, dryRun } = pipeline();
-        const planned = planFor(automations, parsed.input, dryRun);
-        const claims = await journal().claimActions(
-          planned.flatMap((automation) => (automation.actionKey ? [automation.actionKey] : [])),
-          eventKey,
-        );
         const plan: RunPlan[] = [];
         const skipped: Record<string, unknown> = {};
         for (const { name, actionKey } of planned) {
@@ -90,7 +93,6 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
           await journal().markDone(eventKey, skipped);
           return { state: 'done', results: skipped } as never;
         }
-        await journal().markRunning(eventKey);
         const { source, eventType, rawBody, externalId, receivedAt } = entry;
         return {
           state: 'run',
