@@ -24,7 +24,12 @@ export function createApp(deps: ServiceDeps = {}, providers: Providers = provide
   const { services, pipelines } = providers;
   const now = deps.now ?? Date.now;
   const app = new Hono<{ Bindings: Env }>();
-  mountWebhookRoutes(app, { pipelines, starter: createRunStarter(), now });
+  mountWebhookRoutes(app, {
+    pipelines,
+    prepare: async (env) => services(env).tokens.getToken(),
+    starter: createRunStarter(),
+    now,
+  });
   app.route('/admin', createAdminRoutes({ services, pipelines, fetch: deps.fetch, now }));
 
   /** Liveness: answers without touching Logto or the configuration. */

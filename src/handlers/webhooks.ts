@@ -2,11 +2,13 @@ import type { Hono } from 'hono';
 import { ingestCallback } from '../pipeline/callbacks';
 import { ingestLogtoDelivery } from '../pipeline/ingest';
 import { planFor } from '../pipeline/plan';
-import type { createRunStarter } from '../pipeline/starter';
+import type { createRunStarter, StarterTargets } from '../pipeline/starter';
 import type { Pipeline } from '../services';
 
 interface WebhookDeps {
   pipelines: (env: Env) => Pipeline;
+  /** Gets the Management API token ready for the runs about to start (see {@link StarterTargets.prepare}). */
+  prepare: (env: Env) => Promise<unknown>;
   starter: ReturnType<typeof createRunStarter>;
   now: () => number;
 }
@@ -16,6 +18,11 @@ interface WebhookDeps {
  * `createBatch` calls under `waitUntil`); the cron restart covers a start that never happened.
  */
 export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDeps) {
+  const targetsOf = (env: Env, journal: StarterTargets['journal']): StarterTargets => ({
+    workflow: env.EVENT_WORKFLOW,
+    journal,
+    prepare: () => deps.prepare(env),
+  });
   app.post('/webhooks/logto', async (c) => {
     const { config, journal, automations, dryRun } = deps.pipelines(c.env);
     const outcome = await ingestLogtoDelivery({
@@ -27,8 +34,7 @@ export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDe
       now: deps.now,
       plan: (input) => planFor(automations, input, dryRun),
     });
-    if (outcome.start)
-      c.executionCtx.waitUntil(deps.starter({ workflow: c.env.EVENT_WORKFLOW, journal }, outcome.start));
+    if (outcome.start) c.executionCtx.waitUntil(deps.starter(targetsOf(c.env, journal), outcome.start));
     return c.json(outcome.body, outcome.status);
   });
 
@@ -45,8 +51,7 @@ export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDe
       now: deps.now,
       wanted: (input) => automations.some((automation) => automation.wants(input)),
     });
-    if (outcome.start)
-      c.executionCtx.waitUntil(deps.starter({ workflow: c.env.EVENT_WORKFLOW, journal }, outcome.start));
+    if (outcome.start) c.executionCtx.waitUntil(deps.starter(targetsOf(c.env, journal), outcome.start));
     return c.json(outcome.body, outcome.status);
   });
 }
