@@ -71,9 +71,12 @@ export async function main(args: string[]) {
     console.log(
       JSON.stringify({
         bench: 'signup',
+        recipe: 'personal-organization',
         signUps,
-        callsPerSignUp: round(perSignUp),
-        minimumCallsPerSignUp: MINIMUM_CALLS_PER_SIGN_UP,
+        callsPerSignup: round(perSignUp),
+        minimum: MINIMUM_CALLS_PER_SIGN_UP,
+        minimumReason:
+          'create the organization, add the member, assign the organization role (by name), record its ID on the user',
         ratio: round(perSignUp / MINIMUM_CALLS_PER_SIGN_UP),
         managementApiCalls: apiCalls,
         tokenRequests: tokenCalls,
