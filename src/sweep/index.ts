@@ -2,6 +2,7 @@ import type { AutomationInput } from '../automations/types';
 import { sha256Hex } from '../hash';
 import type { Journal, NewEvent } from '../journal';
 import { type LogtoClient, MAX_PAGE_SIZE, type User } from '../logto-client';
+import { planFor } from '../pipeline/plan';
 import { startRuns } from '../pipeline/starter';
 import type { Pipeline } from '../services';
 import { createScanStateStore, type ScanState } from './state';
@@ -145,8 +146,8 @@ export function reconcileDecider(pipeline: Pick<Pipeline, 'automations' | 'journ
   return async (users: User[], run: { startedAt: number }): Promise<NewEvent[]> => {
     const wanted = users.map((user) => {
       const input: AutomationInput = { source: 'reconcile', user };
-      const automations = pipeline.automations.filter((automation) => automation.wants(input));
-      const keys = automations.map((automation) => automation.actionKey?.(input));
+      // The ledger is checked whatever the dry-run setting: a done action needs no run either way.
+      const keys = planFor(pipeline.automations, input, false).map((planned) => planned.actionKey);
       return { user, keys, unkeyed: keys.some((key) => key === undefined) };
     });
     const done = await pipeline.journal.doneActions(
