@@ -2,7 +2,7 @@ import { createManagementApi } from '@logto/api/management';
 import { DEFAULT_EMULATOR_APP } from '../emulator';
 import { seededRandom } from '../emulator/faults';
 import { serveEmulator } from '../emulator/serve';
-import { createTokenCache } from '../src/kv-token-cache';
+import { createTokenBroker, createTokenCache, type TokenBrokerClient } from '../src/kv-token-cache';
 import { createLogtoClient } from '../src/logto-client';
 import { createMemoryKv } from './memory-kv';
 import { machine, percentile, printTable, round } from './report';
@@ -21,6 +21,8 @@ const SPAN_SECONDS = 3_300;
 /** Simulated token-endpoint latency (Logto reads the app, signs a JWT, writes a grant). */
 const TOKEN_LATENCY_MS = 20;
 const KV_LATENCY_MS = 2;
+/** Round trip from an isolate to the tenant's Durable Object (the token broker). */
+const BROKER_RTT_MS = 2;
 const RESOURCE = 'https://default.logto.app/api';
 
 interface CallOutcome {
@@ -81,17 +83,29 @@ async function project() {
   const served = await startEmulator(clock.now);
   const { kv } = createMemoryKv({ now: clock.now, latencyMs: KV_LATENCY_MS });
   const background: Promise<unknown>[] = [];
+  const target = {
+    endpoint: served.emulator.endpoint,
+    issuer: served.emulator.issuer,
+    resource: RESOURCE,
+    appId: DEFAULT_EMULATOR_APP.id,
+    kv,
+    now: clock.now,
+  };
+  // The tenant's Durable Object, modelled by the broker it runs, one round trip away from every isolate.
+  const inner = createTokenBroker({ ...target, appSecret: DEFAULT_EMULATOR_APP.secret });
+  const rtt = () => new Promise((resolve) => setTimeout(resolve, BROKER_RTT_MS));
+  const broker: TokenBrokerClient = {
+    token: async (request) => {
+      await rtt();
+      return inner.token(request);
+    },
+    drop: async (token) => {
+      await rtt();
+      await inner.drop(token);
+    },
+  };
   const isolates = Array.from({ length: ISOLATES }, (): Isolate => {
-    const tokens = createTokenCache({
-      endpoint: served.emulator.endpoint,
-      issuer: served.emulator.issuer,
-      resource: RESOURCE,
-      appId: DEFAULT_EMULATOR_APP.id,
-      appSecret: DEFAULT_EMULATOR_APP.secret,
-      kv,
-      now: clock.now,
-      waitUntil: (promise) => background.push(promise),
-    });
+    const tokens = createTokenCache({ ...target, broker, waitUntil: (promise) => background.push(promise) });
     let last: CallOutcome = { waitMs: 0, waitedOnEndpoint: false };
     const timed = {
       getToken: async () => {

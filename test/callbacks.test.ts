@@ -112,7 +112,7 @@ const subscription = (id: string, type: string, created: number, status: string,
 
 describe('callbacks: verify → journal → durable run → Logto', () => {
   it('rejects bad signatures, stale timestamps and unknown providers with nothing recorded', async () => {
-    const before = (await pipeline.journal.list({ limit: 100 })).entries.length;
+    const before = (await pipeline.journal.events.list({ limit: 100 })).entries.length;
     const event = subscription('evt_bad', 'customer.subscription.created', now(), 'active');
     expect((await stripe(event, { secret: 'whsec_wrong' })).status).toBe(401);
     expect((await stripe(event, { t: now() - 301 })).status).toBe(401);
@@ -127,7 +127,7 @@ describe('callbacks: verify → journal → durable run → Logto', () => {
     ).toBe(401);
     const unknown = await callWorker('http://worker.test/callbacks/paypal', { method: 'POST', body: '{}' });
     expect(unknown.status).toBe(404);
-    expect((await pipeline.journal.list({ limit: 100 })).entries.length).toBe(before);
+    expect((await pipeline.journal.events.list({ limit: 100 })).entries.length).toBe(before);
   });
 
   it('Stripe: checkout links the customer, the subscription grants the role and stamps the plan, deletion removes it; duplicates and stale events change nothing', async () => {
@@ -177,7 +177,7 @@ describe('callbacks: verify → journal → durable run → Logto', () => {
     expect((await stripe(late)).status).toBe(202);
     await pipeline.drain();
     expect(pipeline.rolesOf(user.id)).not.toContain('pro');
-    const entry = (await journal.list({ source: 'stripe', limit: 10 })).entries.find(
+    const entry = (await journal.events.list({ source: 'stripe', limit: 10 })).entries.find(
       (e) => e.externalId === 'evt_sub_late',
     );
     expect(entry?.status).toBe('done');

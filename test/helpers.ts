@@ -5,7 +5,12 @@ import {
   type LogtoEmulator,
   type LogtoEmulatorOptions,
 } from '../emulator';
-import { createTokenCache, type TokenCacheOptions } from '../src/kv-token-cache';
+import {
+  createTokenBroker,
+  createTokenCache,
+  type TokenBrokerOptions,
+  type TokenCacheOptions,
+} from '../src/kv-token-cache';
 import { createLogtoClient, type LogtoClientOptions } from '../src/logto-client';
 
 /** A clock tests move by hand; sleeping on it advances it (no fake timers, no real waiting). */
@@ -28,16 +33,20 @@ export const uniqueEndpoint = () => `http://logto-${Date.now().toString(36)}-${+
 
 export const noSleep = async () => {};
 
-/** An emulator plus a token cache and client wired to it in-process; options override either side. */
+/**
+ * An emulator plus a token broker (what the tenant's Durable Object runs), an isolate's token cache and a client,
+ * wired to it in-process; `cache` options apply to the broker and the cache alike. More isolates: call
+ * `createTokenCache(cacheOptions)` again (they share the broker, as isolates share the Durable Object).
+ */
 export async function setupLogto(
   overrides: {
     emulator?: LogtoEmulatorOptions;
-    cache?: Partial<TokenCacheOptions>;
+    cache?: Partial<TokenCacheOptions & TokenBrokerOptions>;
     client?: Partial<LogtoClientOptions>;
   } = {},
 ) {
   const emulator = await createLogtoEmulator({ endpoint: uniqueEndpoint(), ...overrides.emulator });
-  const cacheOptions: TokenCacheOptions = {
+  const brokerOptions: TokenBrokerOptions = {
     endpoint: emulator.endpoint,
     issuer: emulator.issuer,
     resource: emulator.resource,
@@ -49,6 +58,8 @@ export async function setupLogto(
     retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 50 },
     ...overrides.cache,
   };
+  const broker = createTokenBroker(brokerOptions);
+  const cacheOptions: TokenCacheOptions = { ...brokerOptions, broker, ...overrides.cache };
   const tokens = createTokenCache(cacheOptions);
   const logto = createLogtoClient({
     endpoint: emulator.endpoint,
@@ -58,7 +69,7 @@ export async function setupLogto(
     retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 50 },
     ...overrides.client,
   });
-  return { emulator, tokens, logto, cacheOptions };
+  return { emulator, tokens, logto, cacheOptions, broker, brokerOptions };
 }
 
 /**

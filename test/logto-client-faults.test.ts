@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRateBudget, type LogtoApiError, type RateBudget } from '../src/logto-client';
+import { createLocalGovernor } from '../src/governor';
+import type { LogtoApiError, RateGovernor } from '../src/logto-client';
 import { createClock, rejection, setupLogto, tokenRequestCount } from './helpers';
 
 describe('Management API faults', () => {
@@ -89,14 +90,18 @@ describe('Management API faults', () => {
   });
 });
 
-describe('rate budget', () => {
+describe('rate governor (its window arithmetic, one process)', () => {
   it('paces calls to the budget instead of tripping the server’s limit', async () => {
     const clock = createClock();
-    const budget = createRateBudget({ requests: 5, windowMs: 1_000, now: clock.now, sleep: clock.sleep });
+    const governor = createLocalGovernor({
+      budget: { requests: 5, windowMs: 1_000 },
+      now: clock.now,
+      sleep: clock.sleep,
+    });
     const { emulator, logto } = await setupLogto({
       emulator: { now: clock.now, rateLimit: { requests: 5, windowMs: 1_000 } },
       cache: { now: clock.now },
-      client: { budget, now: clock.now, sleep: clock.sleep },
+      client: { governor, governorWaitMs: 600_000, now: clock.now, sleep: clock.sleep },
     });
     const start = clock.now();
     for (let i = 0; i < 23; i++) await logto.users.search().next();
@@ -106,7 +111,7 @@ describe('rate budget', () => {
     const unpaced = await setupLogto({
       emulator: { now: clock.now, rateLimit: { requests: 5, windowMs: 1_000 } },
       cache: { now: clock.now },
-      client: { budget: { requests: 1_000, windowMs: 1_000 }, now: clock.now, sleep: async () => {} },
+      client: { now: clock.now, sleep: async () => {} },
     });
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, () => unpaced.logto.users.search().next()),
@@ -118,7 +123,7 @@ describe('rate budget', () => {
   it('counts a call from its answer, so calls delayed on the way in do not trip the server’s window', async () => {
     // Every fifth call spends 300 ms before it reaches the server (a queued connection, a busy CPU). Counted from
     // its start, the sixth call would be sent 1 s after the first was *sent* but only 700 ms after it *arrived*.
-    const run = async (budgetFor: (clock: ReturnType<typeof createClock>) => RateBudget) => {
+    const run = async (governorFor: (clock: ReturnType<typeof createClock>) => RateGovernor) => {
       const clock = createClock();
       let sent = 0;
       let server: typeof fetch = fetch;
@@ -130,7 +135,8 @@ describe('rate budget', () => {
         emulator: { now: clock.now, rateLimit: { requests: 5, windowMs: 1_000 } },
         cache: { now: clock.now },
         client: {
-          budget: budgetFor(clock),
+          governor: governorFor(clock),
+          governorWaitMs: 600_000,
           fetch: slowStart,
           now: clock.now,
           sleep: clock.sleep,
@@ -141,12 +147,20 @@ describe('rate budget', () => {
       await Promise.allSettled(Array.from({ length: 20 }, () => logto.users.search().next()));
       return { status429: emulator.faults.status429(), calls: emulator.faults.count('GET /api/users') };
     };
-    const paced = await run((clock) => createRateBudget({ requests: 5, windowMs: 1_000, ...clock }));
+    const local = (clock: ReturnType<typeof createClock>) =>
+      createLocalGovernor({ budget: { requests: 5, windowMs: 1_000 }, ...clock });
+    const paced = await run(local);
     expect(paced).toEqual({ status429: 0, calls: 20 });
-    // Control: a budget that counts from the start of each call trips the limit under the same delays.
-    const fromStart = (clock: ReturnType<typeof createClock>): RateBudget => {
-      const inner = createRateBudget({ requests: 5, windowMs: 1_000, ...clock });
-      return { acquire: async () => (await inner.acquire())() as never };
+    // Control: a governor that counts from the grant (released at once) trips the limit under the same delays.
+    const fromStart = (clock: ReturnType<typeof createClock>): RateGovernor => {
+      const inner = local(clock);
+      return {
+        acquire: async (request) => {
+          const admission = await inner.acquire(request);
+          await admission.release();
+          return { release: async () => {} };
+        },
+      };
     };
     expect((await run(fromStart)).status429).toBeGreaterThan(0);
   });

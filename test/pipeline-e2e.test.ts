@@ -17,18 +17,21 @@ describe('sign-up on the emulator → webhook → Worker → Workflow → roles 
       ['PostRegister', 202],
     ]);
     const counts = await pipeline.drain();
-    expect(counts).toEqual({ done: 2 });
+    expect(counts).toEqual({ done: 1, covered: 1 });
     expect(pipeline.rolesOf(user.id)).toEqual([...SIGNUP_ROLES].sort());
     expect(emulator.faults.count('POST /api/users/:userId/roles')).toBe(1);
-    const action = await journal.getAction(`signup-roles:${user.id}`);
+    const action = await journal.actions.get(`signup-roles:${user.id}`);
     expect(action?.status).toBe('done');
-    // The second event found the action claimed when its run was about to start: it is done without a Workflow run.
-    const { entries } = await journal.list({ limit: 2 });
+    // The second event found the action claimed when its run was about to start: it is covered by the first, without
+    // a Workflow run.
+    const { entries } = await journal.events.list({ limit: 2 });
     const second = entries.find((entry) => entry.eventKey !== action?.eventKey);
+    expect(second).toMatchObject({ status: 'covered', coveredBy: action?.eventKey });
     expect(second?.result).toEqual({
       'signup-roles': {
         skipped: true,
         reason: expect.stringMatching(new RegExp(`^already (claimed|done) by event ${action?.eventKey}$`)),
+        coveredBy: action?.eventKey,
       },
     });
     expect(second?.attempts).toBe(0);

@@ -72,7 +72,7 @@ export async function setupPipeline(options: LogtoEmulatorOptions = {}) {
       await emulator.webhooks.settled();
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const counts = await journal.counts();
+        const counts = await journal.events.counts();
         if (!counts.received && !counts.running) return counts as Partial<Record<EventStatus, number>>;
         if (Date.now() > deadline) throw new Error(`journal did not drain: ${JSON.stringify(counts)}`);
         await new Promise((resolve) => setTimeout(resolve, 20));

@@ -74,10 +74,12 @@ const orgRolesOf = (orgId: string, userId: string) =>
 /** Replays every event about `userId` (a new run each) and waits for them. */
 async function replayAllOf(userId: string) {
   const { journal } = pipeline;
-  const entries = (await journal.list({ limit: 100 })).entries.filter((entry) => entry.subject === userId);
+  const entries = (await journal.events.list({ limit: 100 })).entries.filter(
+    (entry) => entry.subject === userId,
+  );
   const runs = [];
   for (const entry of entries) {
-    const replay = await journal.markReplay(entry.eventKey);
+    const replay = await journal.events.reopen(entry.eventKey);
     if (replay) runs.push(replay);
   }
   await startRuns(env.EVENT_WORKFLOW, runs);
@@ -124,7 +126,7 @@ describe('recipes end to end (sign-up on the emulator → webhook → durable ru
     emulator.faults.clear();
     expect(personalOrgsOf(user.id)).toHaveLength(1);
     expect(emulator.store.users.get(user.id)?.customData.personalOrganizationId).toBeUndefined();
-    const failed = (await journal.list({ status: 'failed' })).entries.filter(
+    const failed = (await journal.events.list({ status: 'failed' })).entries.filter(
       (entry) => entry.subject === user.id,
     );
     expect(failed.length).toBeGreaterThan(0);
@@ -182,7 +184,7 @@ describe('recipes end to end (sign-up on the emulator → webhook → durable ru
       expect(emulator.store.users.get(user.id)?.customData.personalOrganizationId).toBe(orgs[0]?.id);
       expect(emulator.store.users.get(user.id)?.customData.signUp).toBeDefined();
     }
-    const { entries } = await pipeline.journal.list({ source: 'reconcile', limit: 100 });
+    const { entries } = await pipeline.journal.events.list({ source: 'reconcile', limit: 100 });
     expect(new Set(entries.filter((e) => e.status === 'done').map((e) => e.subject))).toEqual(
       new Set(users.map((user) => user.id)),
     );
@@ -201,7 +203,7 @@ describe('recipes end to end (sign-up on the emulator → webhook → durable ru
       const user = await emulator.signUp({ username: 'dry' });
       await pipeline.drain();
       expect(personalOrgsOf(user.id)).toHaveLength(0);
-      const entry = (await journal.list({ limit: 100 })).entries.find(
+      const entry = (await journal.events.list({ limit: 100 })).entries.find(
         (e) => e.subject === user.id && e.eventType === 'PostRegister',
       );
       expect(entry?.result).toMatchObject({
@@ -210,7 +212,7 @@ describe('recipes end to end (sign-up on the emulator → webhook → durable ru
           wouldDo: { wouldCreate: "dry's workspace", roles: ['admin'] },
         },
       });
-      expect(await journal.getAction(`personal-organization:${user.id}`)).toBeUndefined();
+      expect(await journal.actions.get(`personal-organization:${user.id}`)).toBeUndefined();
     } finally {
       testRuntime.recipes = saved;
     }
@@ -230,7 +232,7 @@ describe('cleanup (opt-in, dry-run first)', () => {
       useRecipes({ reconcile: { enabled: false }, cleanup: { enabled: true, neverSignedInDays: 30 } });
       await runCron('17 3 * * *');
       await pipeline.drain();
-      const dry = (await journal.list({ source: 'cleanup', limit: 100 })).entries;
+      const dry = (await journal.events.list({ source: 'cleanup', limit: 100 })).entries;
       expect(dry.map((entry) => entry.subject)).toContain('idle-user');
       expect(dry.map((entry) => entry.subject)).not.toContain('active-user');
       expect(dry.find((entry) => entry.subject === 'idle-user')?.result).toMatchObject({

@@ -1,7 +1,14 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { createTokenCache, TOKEN_KEY_PREFIX, TokenEndpointError } from '../src/kv-token-cache';
-import { createClock, rejection, setupLogto, tokenRequestCount } from './helpers';
+import { DEFAULT_EMULATOR_APP } from '../emulator';
+import {
+  createTokenCache,
+  TOKEN_KEY_PREFIX,
+  type TokenCheckError,
+  TokenEndpointError,
+  tokenKvKey,
+} from '../src/kv-token-cache';
+import { createClock, emulatorToken, rejection, setupLogto, tokenRequestCount } from './helpers';
 
 async function storedEntry(endpoint: string) {
   const { keys } = await env.TOKEN_CACHE.list({ prefix: TOKEN_KEY_PREFIX });
@@ -70,17 +77,56 @@ describe('single flight', () => {
     expect(tokenRequestCount(emulator)).toBe(1);
   });
 
-  it('8 cold isolates starting together make one token request (KV lease)', async () => {
+  it('8 cold isolates starting together make one token request (the broker: one per deployment)', async () => {
     const { emulator, cacheOptions } = await setupLogto();
     emulator.faults.add({ target: 'token', delayMs: 30 });
-    const lease = { settleMs: 10, pollMs: 10, waitMs: 2_000 };
-    const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-    const isolates = Array.from({ length: 8 }, () =>
-      createTokenCache({ ...cacheOptions, sleep: realSleep, lease }),
-    );
+    const isolates = Array.from({ length: 8 }, () => createTokenCache(cacheOptions));
     const results = await Promise.all(isolates.map((cache) => cache.getToken()));
     expect(new Set(results).size).toBe(1);
     expect(tokenRequestCount(emulator)).toBe(1);
+  });
+});
+
+describe('a token read back from KV is verified again', () => {
+  it('a tampered KV entry is never used, and is removed; the broker’s token is used instead', async () => {
+    const { tokens, emulator, cacheOptions } = await setupLogto({
+      emulator: {
+        apps: [DEFAULT_EMULATOR_APP, { id: 'other-app', secret: 'other-secret', hasAllScope: true }],
+      },
+      cache: { onError: () => {} },
+    });
+    const real = await tokens.getToken();
+    // A token for another app, signed by the same tenant: valid signature, wrong `sub`.
+    const forged = await emulatorToken(emulator, { id: 'other-app', secret: 'other-secret' });
+    const key = await tokenKvKey(emulator.endpoint, cacheOptions.appId, emulator.resource);
+    await env.TOKEN_CACHE.put(
+      key,
+      JSON.stringify({ accessToken: forged, expiresAt: Date.now() + 3_000_000 }),
+    );
+    const fresh = createTokenCache(cacheOptions);
+    const used = await fresh.getToken();
+    expect(used).not.toBe(forged);
+    expect(used).toBe(real);
+    expect(fresh.stats()).toMatchObject({ kvHits: 0, brokerCalls: 1 });
+    expect(await env.TOKEN_CACHE.get(key)).toBeNull();
+    // Garbage in KV: the same.
+    await env.TOKEN_CACHE.put(
+      key,
+      JSON.stringify({ accessToken: 'not.a.jwt', expiresAt: Date.now() + 3_000_000 }),
+    );
+    expect(await createTokenCache(cacheOptions).getToken()).toBe(real);
+  });
+
+  it('a JWKS answering 5xx or dropping the connection is retried, not reported as a bad token', async () => {
+    const { tokens, emulator } = await setupLogto();
+    emulator.faults.add({ target: 'jwks', status: 503, times: 2 });
+    emulator.faults.add({ target: 'jwks', network: true, times: 1 });
+    await expect(tokens.getToken()).resolves.toMatch(/^eyJ/);
+    expect(emulator.faults.count('GET /oidc/jwks')).toBe(4);
+    const down = await setupLogto();
+    down.emulator.faults.add({ target: 'jwks', status: 503 });
+    const error = await rejection<TokenCheckError>(down.tokens.getToken());
+    expect(error.check).toBe('jwks_unavailable');
   });
 });
 

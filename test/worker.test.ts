@@ -2,6 +2,7 @@ import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createLogtoEmulator, DEFAULT_EMULATOR_APP } from '../emulator';
 import { createApp } from '../src/handlers';
+import { testRuntime } from './worker-entry';
 
 let port = 40_000;
 
@@ -10,6 +11,8 @@ const SECRET = DEFAULT_EMULATOR_APP.secret;
 async function workerAgainstEmulator(vars: Record<string, string> = {}, kv: KVNamespace = env.TOKEN_CACHE) {
   // Plain http is accepted for loopback only; a distinct port keeps each test's KV cache key apart.
   const emulator = await createLogtoEmulator({ endpoint: `http://127.0.0.1:${++port}` });
+  // The isolate's JWKS reads and the governor object's token requests both reach this emulator.
+  testRuntime.fetch = emulator.fetch;
   const app = createApp({ fetch: emulator.fetch });
   const workerEnv = {
     ...env,

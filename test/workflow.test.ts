@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventKey } from '../src/events';
 import { MAX_CALL_ATTEMPTS } from '../src/workflow';
-import { SIGNUP_ROLES, setupPipeline } from './pipeline';
+import { runCron, SIGNUP_ROLES, setupPipeline } from './pipeline';
 import worker, { testRuntime } from './worker-entry';
 
 let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
@@ -33,14 +33,27 @@ describe('durable runs', () => {
     const user = await emulator.signUp();
     await pipeline.drain();
     emulator.store.roles.set(beta.id, beta);
-    const failed = (await journal.list({ status: 'failed' })).entries;
-    // Both events of the sign-up: the second takes over the failed claim of the first, and fails the same way.
+    const failed = (await journal.events.list({ status: 'failed' })).entries;
+    // The first event of the sign-up fails; the second is covered by it (not done: it did nothing).
     expect(failed.map((entry) => [entry.subject, entry.lastErrorCode])).toEqual([
       [user.id, 'role_not_found'],
-      [user.id, 'role_not_found'],
+    ]);
+    const covered = (await journal.events.list({ status: 'covered' })).entries;
+    expect(covered.map((entry) => [entry.subject, entry.coveredBy])).toEqual([
+      [user.id, failed[0]?.eventKey],
     ]);
     expect(emulator.faults.count(ROLES_ROUTE)).toBe(0);
     expect(pipeline.rolesOf(user.id)).toEqual([]);
+    // The covering event failed for good: the journal cron re-opens the covered one, which takes the action over
+    // (the role exists again) and acts.
+    await runCron('* * * * *');
+    await pipeline.drain();
+    expect(await journal.events.get(covered[0]?.eventKey ?? '')).toMatchObject({
+      status: 'done',
+      replays: 1,
+    });
+    expect(pipeline.rolesOf(user.id)).toEqual([...SIGNUP_ROLES].sort());
+    expect(emulator.faults.count(ROLES_ROUTE)).toBe(1);
   });
 
   it('a user deleted before the run: 404 fails fast with Logto’s code after one call', async () => {
@@ -48,7 +61,9 @@ describe('durable runs', () => {
     emulator.faults.resetCounts();
     await emulator.webhooks.emit(postRegisterFor('ghost-user'));
     await pipeline.drain();
-    const entry = (await journal.list({ status: 'failed' })).entries.find((e) => e.subject === 'ghost-user');
+    const entry = (await journal.events.list({ status: 'failed' })).entries.find(
+      (e) => e.subject === 'ghost-user',
+    );
     expect(entry?.lastErrorCode).toBe('entity.not_found');
     expect(entry?.attempts).toBe(1);
     expect(emulator.faults.count(ROLES_ROUTE)).toBe(1);
@@ -57,7 +72,7 @@ describe('durable runs', () => {
   it('a 429 whose Retry-After is too long to wait inline is slept in a durable step, then the call succeeds', async () => {
     const { emulator, journal } = pipeline;
     emulator.faults.resetCounts();
-    emulator.faults.add({ target: ROLES_ROUTE, status: 429, retryAfterSeconds: 60, times: 1 });
+    emulator.faults.add({ target: ROLES_ROUTE, status: 429, retryAfterSeconds: 6, times: 1 });
     const user = await emulator.signUp();
     await pipeline.drain();
     emulator.faults.clear();
@@ -65,7 +80,7 @@ describe('durable runs', () => {
     expect(emulator.faults.count(ROLES_ROUTE)).toBe(2);
     const instances = await pipeline.introspector.get();
     expect(instances.length).toBeGreaterThan(0);
-    expect((await journal.getAction(`signup-roles:${user.id}`))?.status).toBe('done');
+    expect((await journal.actions.get(`signup-roles:${user.id}`))?.status).toBe('done');
   });
 
   it('retries exhausted on a persistent 503: the event is failed with the reason, after every attempt', async () => {
@@ -75,7 +90,9 @@ describe('durable runs', () => {
     const user = await emulator.signUp();
     await pipeline.drain(30_000);
     emulator.faults.clear();
-    const failed = (await journal.list({ status: 'failed' })).entries.find((e) => e.subject === user.id);
+    const failed = (await journal.events.list({ status: 'failed' })).entries.find(
+      (e) => e.subject === user.id,
+    );
     expect(failed?.lastErrorCode).toBe('unknown');
     expect(failed?.lastErrorMessage).toContain('503');
     // Each durable attempt makes the client's call, which itself retries 3 times inline: 40 calls per run that tried.
@@ -94,7 +111,7 @@ describe('cron sweep', () => {
     const raw = JSON.stringify({ ...postRegisterFor(user.id), hookId: 'hook' });
     const key = await eventKey(new TextEncoder().encode(raw));
     const recorded = Date.now();
-    await journal.record({
+    await journal.events.record({
       eventKey: key,
       source: 'logto',
       eventType: 'PostRegister',
@@ -108,7 +125,7 @@ describe('cron sweep', () => {
       await waitOnExecutionContext(ctx);
     };
     await sweep();
-    expect((await journal.get(key))?.status).toBe('received');
+    expect((await journal.events.get(key))?.status).toBe('received');
     testRuntime.now = () => recorded + 61_000;
     try {
       await sweep();
@@ -116,6 +133,7 @@ describe('cron sweep', () => {
     } finally {
       testRuntime.now = undefined;
     }
-    expect((await journal.get(key))?.status).toBe('done');
+    // Its run started and found the sign-up's actions done by the first events: covered by them.
+    expect(await journal.events.get(key)).toMatchObject({ status: 'covered', attempts: 1 });
   });
 });

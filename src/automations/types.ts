@@ -65,6 +65,22 @@ export interface AutomationLog {
   error(message: string): void;
 }
 
+/** Options of one durable call. */
+export interface CallOptions {
+  /**
+   * The call is not idempotent (creating an organization): each entry is recorded before Logto is called, and an
+   * entry after an unknown outcome first waits until the earlier call can no longer commit, then runs with
+   * `attempt.uncertain` so the call looks for what the earlier one made before making it again.
+   */
+  effect?: boolean;
+}
+
+/** Which attempt of a call this is; `uncertain` when an earlier attempt (or run) may have had its effect. */
+export interface CallAttempt {
+  number: number;
+  uncertain: boolean;
+}
+
 /** What an automation gets to do its work durably. */
 export interface AutomationContext {
   input: AutomationInput;
@@ -76,7 +92,11 @@ export interface AutomationContext {
    * `Retry-After` honoured, 4xx that cannot succeed (404, 422, …) failing fast with Logto's error code. The result
    * must be JSON-serialisable; it is stored and not recomputed if the run resumes. Names must be unique in a run.
    */
-  call<T>(name: string, fn: (logto: LogtoClient, attempt: { number: number }) => Promise<T>): Promise<T>;
+  call<T>(
+    name: string,
+    fn: (logto: LogtoClient, attempt: CallAttempt) => Promise<T>,
+    options?: CallOptions,
+  ): Promise<T>;
   /**
    * True when this action was started before (by a failed event or an earlier run of this event): work that is not
    * naturally idempotent (creating an organization) must look for what the earlier attempt may have left.
@@ -90,6 +110,14 @@ export interface AutomationContext {
   links: {
     find(provider: string, externalId: string): Promise<string | undefined>;
     save(provider: string, externalId: string, userId: string): Promise<void>;
+  };
+  /**
+   * Ordering watermarks in D1 (never in data a user can write): `advance` moves the `scope`/`subject` watermark to
+   * `position` for this event unless a later event holds it, and says whether this event may apply its change.
+   */
+  watermark: {
+    advance(scope: string, subject: string, position: number): Promise<boolean>;
+    current(scope: string, subject: string): Promise<number | undefined>;
   };
 }
 

@@ -26,7 +26,8 @@ export interface LogtoConfig {
   algorithms: JwtAlgorithm[];
   tokenExpirySkewSeconds: number;
   apiTimeoutMs: number;
-  rateBudget: { requests: number; windowMs: number };
+  /** Management API calls per window for the whole deployment; null when pacing is off (`LOGTO_RATE_BUDGET=off`). */
+  rateBudget: { requests: number; windowMs: number } | null;
 }
 
 export type ConfigResult =
@@ -72,6 +73,7 @@ export function parseInteger(raw: string, fallback: number, min: number, max: nu
 }
 
 function parseRateBudget(raw: string): LogtoConfig['rateBudget'] | undefined {
+  if (raw.toLowerCase() === 'off') return null;
   const match = /^(\d+)\s*\/\s*(\d+)s$/.exec(raw || DEFAULT_RATE_BUDGET);
   if (!match) return undefined;
   const requests = Number(match[1]);
@@ -137,7 +139,8 @@ export function parseLogtoConfig(env: object): ConfigResult {
   if (timeout === undefined)
     return fail('LOGTO_API_TIMEOUT_MS', 'must be a whole number of milliseconds, 100–120000');
   const rateBudget = parseRateBudget(text(env, 'LOGTO_RATE_BUDGET'));
-  if (!rateBudget) return fail('LOGTO_RATE_BUDGET', 'must look like "200/10s" (requests per window)');
+  if (rateBudget === undefined)
+    return fail('LOGTO_RATE_BUDGET', 'must look like "200/10s" (requests per window), or "off"');
   const cloudResource = `https://${target.tenant}.logto.app/api`;
   return {
     ok: true,

@@ -1,9 +1,8 @@
 import { type Context, Hono } from 'hono';
 import { createAdminVerifier } from '../admin/auth';
+import type { Pipeline, Services } from '../composition';
 import type { LogtoConfig } from '../config';
-import { type EventStatus, type JournalEntry, REPLAYABLE } from '../journal';
-import { startRuns } from '../pipeline/starter';
-import type { Pipeline, Services } from '../services';
+import { EVENT_STATUSES, type EventStatus, type JournalEntry, REPLAYABLE } from '../journal';
 
 interface AdminDeps {
   services: (env: Env) => Services;
@@ -12,7 +11,7 @@ interface AdminDeps {
   now: () => number;
 }
 
-const STATUSES: EventStatus[] = ['received', 'running', 'done', 'failed', 'ignored', 'self'];
+const STATUSES = EVENT_STATUSES;
 /** Most events one bulk replay request restarts; call again for the rest (`remaining` says so). */
 export const MAX_BULK_REPLAY = 500;
 
@@ -83,7 +82,7 @@ export function createAdminRoutes(deps: AdminDeps) {
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 100)) {
       return badRequest(c, 'limit must be 1–100');
     }
-    const page = await deps.pipelines(c.env).journal.list({
+    const page = await deps.pipelines(c.env).journal.events.list({
       status,
       eventType: query.type,
       source: query.source,
@@ -96,30 +95,25 @@ export function createAdminRoutes(deps: AdminDeps) {
   });
 
   admin.get('/events/:key', async (c) => {
-    const entry = await deps.pipelines(c.env).journal.get(c.req.param('key'));
+    const entry = await deps.pipelines(c.env).journal.events.get(c.req.param('key'));
     if (!entry) return c.json({ error: 'not_found' }, 404);
     return c.json({ ...summary(entry), payload: JSON.parse(entry.rawBody) });
   });
 
-  /** Replays the given keys; returns what happened to each. */
+  /** Replays the given keys (re-opened, then started through the enqueue path); returns what happened to each. */
   async function replay(env: Env, keys: string[]) {
-    const { journal } = deps.pipelines(env);
-    const replayed: JournalEntry[] = [];
+    const { journal, enqueue } = deps.pipelines(env);
+    // Handed over now, not in waitUntil: the operator wants to know. A failure leaves them `received` for the cron.
+    const { reopened, skipped: notReopened } = await enqueue.reopen(keys);
     const skipped: { eventKey: string; reason: string }[] = [];
-    for (const key of keys) {
-      const entry = await journal.markReplay(key);
-      if (entry) replayed.push(entry);
-      else {
-        const current = await journal.get(key);
-        skipped.push({
-          eventKey: key,
-          reason: current ? `status ${current.status} cannot be replayed` : 'not found',
-        });
-      }
+    for (const key of notReopened) {
+      const current = await journal.events.get(key);
+      skipped.push({
+        eventKey: key,
+        reason: current ? `status ${current.status} cannot be replayed` : 'not found',
+      });
     }
-    // Started now, not in waitUntil: the operator wants to know. A failure leaves them `received` for the cron.
-    if (replayed.length > 0) await startRuns(env.EVENT_WORKFLOW, replayed);
-    return { replayed: replayed.map((entry) => entry.eventKey), skipped };
+    return { replayed: reopened.map((entry: JournalEntry) => entry.eventKey), skipped };
   }
 
   admin.post('/events/:key/replay', async (c) => {
@@ -164,7 +158,7 @@ export function createAdminRoutes(deps: AdminDeps) {
     const keys: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await journal.list({
+      const page = await journal.events.list({
         status,
         since,
         until,

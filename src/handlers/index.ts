@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
+import { ConfigError, createPipelineProvider, createServiceProvider, type ServiceDeps } from '../composition';
 import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';
-import { createRunStarter } from '../pipeline/starter';
-import { ConfigError, createPipelineProvider, createServiceProvider, type ServiceDeps } from '../services';
 import { createAdminRoutes } from './admin';
 import { runScheduled } from './scheduled';
 import { mountWebhookRoutes } from './webhooks';
@@ -24,12 +23,7 @@ export function createApp(deps: ServiceDeps = {}, providers: Providers = provide
   const { services, pipelines } = providers;
   const now = deps.now ?? Date.now;
   const app = new Hono<{ Bindings: Env }>();
-  mountWebhookRoutes(app, {
-    pipelines,
-    prepare: async (env) => services(env).tokens.getToken(),
-    starter: createRunStarter(),
-    now,
-  });
+  mountWebhookRoutes(app, { pipelines, now });
   app.route('/admin', createAdminRoutes({ services, pipelines, fetch: deps.fetch, now }));
 
   /** Liveness: answers without touching Logto or the configuration. */

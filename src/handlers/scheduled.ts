@@ -1,6 +1,5 @@
-import { instanceIdOf } from '../journal';
-import { startRuns } from '../pipeline/starter';
-import type { Pipeline, Services } from '../services';
+import type { Pipeline, Services } from '../composition';
+import { instanceIdOf, type JournalEntry } from '../journal';
 import { cleanupDecider, reconcileDecider, type ScanReport, scanUsers } from '../sweep';
 
 /** The journal's own sweep runs on this cron (wrangler.toml `[triggers] crons`). */
@@ -16,38 +15,61 @@ export interface SweepReport {
   restarted: number;
   checked: number;
   failedRuns: number;
+  /** Events re-opened because the event that covered them failed for good. */
+  reopened: number;
+}
+
+/** What the Workflow engine says of an event's run: its status, `missing` only when the engine says so. */
+async function runStatus(
+  workflow: Workflow,
+  entry: JournalEntry,
+): Promise<InstanceStatus['status'] | 'missing' | 'unknown'> {
+  try {
+    return (await (await workflow.get(instanceIdOf(entry))).status()).status;
+  } catch (error) {
+    // Only the engine's own "no such instance" is proof; anything else (a network blip) proves nothing.
+    return error instanceof Error && /not.?found/i.test(error.message) ? 'missing' : 'unknown';
+  }
 }
 
 /**
- * The cron sweep that makes "no event stays unstarted" true: (re)starts runs of events still `received` after a
- * minute (the `waitUntil` start was lost), and marks `failed` a `running` event whose Workflow instance ended in
- * error or was terminated (so it shows up for replay instead of looking busy forever).
+ * The cron sweep that makes "no event stays unstarted, none stuck, none left covered by a failure" true:
+ * (re)starts runs of events still `received` after a minute (their hand-over was lost); marks `failed` a `running`
+ * event whose Workflow instance ended in error, was terminated or does not exist — only if its row did not change
+ * meanwhile (a live run wins); and re-opens the events covered by an event that has failed for good, so they run and
+ * take its actions over.
  */
 export async function sweepJournal(env: Env, pipeline: Pipeline, now: () => number): Promise<SweepReport> {
-  const { journal } = pipeline;
-  const unstarted = await journal.listUnstarted(now() - RESTART_AFTER_MS, SWEEP_LIMIT);
-  const restarted = await startRuns(env.EVENT_WORKFLOW, unstarted);
-  if (unstarted.length > 0)
-    console.log(`cron: ${unstarted.length} unstarted event(s), ${restarted} run(s) created`);
+  const { journal, enqueue } = pipeline;
+  const unstarted = await journal.events.listOlder(
+    'received',
+    'received_at',
+    now() - RESTART_AFTER_MS,
+    SWEEP_LIMIT,
+  );
+  await enqueue.start(
+    unstarted.map((entry) => ({ eventKey: entry.eventKey, replays: entry.replays })),
+    { immediate: true },
+  );
+  if (unstarted.length > 0) console.log(`cron: ${unstarted.length} unstarted event(s) handed to the starter`);
 
-  const stale = await journal.listStale(now() - STALE_RUNNING_MS, 50);
+  const stale = await journal.events.listOlder('running', 'updated_at', now() - STALE_RUNNING_MS, 50);
   let failedRuns = 0;
   for (const entry of stale) {
-    let status: InstanceStatus['status'] | 'missing';
-    try {
-      status = (await (await env.EVENT_WORKFLOW.get(instanceIdOf(entry))).status()).status;
-    } catch {
-      status = 'missing';
-    }
-    if (status === 'errored' || status === 'terminated' || status === 'missing') {
-      await journal.markFailed(entry.eventKey, {
-        code: `run_${status}`,
-        message: `the Workflow instance ${instanceIdOf(entry)} is ${status}; replay the event`,
-      });
-      failedRuns++;
-    }
+    const status = await runStatus(env.EVENT_WORKFLOW, entry);
+    if (status !== 'errored' && status !== 'terminated' && status !== 'missing') continue;
+    const failed = await journal.events.failIfUnchanged(entry.eventKey, entry.updatedAt, {
+      code: `run_${status}`,
+      message: `the Workflow instance ${instanceIdOf(entry)} is ${status}; replay the event`,
+    });
+    if (failed) failedRuns++;
   }
-  return { restarted, checked: stale.length, failedRuns };
+
+  const covered = await journal.actions.coveredByFailed(SWEEP_LIMIT);
+  const { reopened } = await enqueue.reopen(covered, ['covered', 'done']);
+  if (reopened.length > 0)
+    console.log(`cron: ${reopened.length} event(s) re-opened: the event covering them failed`);
+  return { restarted: unstarted.length, checked: stale.length, failedRuns, reopened: reopened.length };
 }
 
 export interface ScheduledReport {
@@ -80,10 +102,9 @@ export async function runScheduled(
     }
   };
   const scanDeps = () => ({
-    db: env.JOURNAL,
     journal: pipeline.journal,
+    enqueue: pipeline.enqueue,
     logto: deps.services(env).logto,
-    workflow: env.EVENT_WORKFLOW,
     now,
   });
   if (cron === JOURNAL_SWEEP_CRON)

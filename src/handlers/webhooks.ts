@@ -1,57 +1,61 @@
 import type { Hono } from 'hono';
-import { ingestCallback } from '../pipeline/callbacks';
-import { ingestLogtoDelivery } from '../pipeline/ingest';
-import { planFor } from '../pipeline/plan';
-import type { createRunStarter, StarterTargets } from '../pipeline/starter';
-import type { Pipeline } from '../services';
+import type { Pipeline } from '../composition';
+import { type IngestOutcome, ingestCallback, ingestLogtoDelivery, planFor } from '../pipeline';
 
 interface WebhookDeps {
   pipelines: (env: Env) => Pipeline;
-  /** Gets the Management API token ready for the runs about to start (see {@link StarterTargets.prepare}). */
-  prepare: (env: Env) => Promise<unknown>;
-  starter: ReturnType<typeof createRunStarter>;
   now: () => number;
 }
 
+/** After the answer, hands the new event's run to the run starter (a Durable Object that owns the batch). */
+function handOver(
+  c: { executionCtx: { waitUntil(promise: Promise<unknown>): void } },
+  pipeline: Pipeline,
+  outcome: IngestOutcome,
+) {
+  if (!outcome.start) return;
+  const start = pipeline.enqueue.start([outcome.start]).catch((error: Error) => {
+    // Not lost: the event is `received` in the journal and the journal cron starts it within minutes.
+    console.error(`hand-over to the run starter failed, left for the cron: ${error.message}`);
+  });
+  c.executionCtx.waitUntil(start);
+}
+
 /**
- * `POST /webhooks/logto`: verify → record → answer. The run is started after the answer (coalesced into
- * `createBatch` calls under `waitUntil`); the cron restart covers a start that never happened.
+ * `POST /webhooks/logto`: verify → record → answer; the run is handed to the starter after the answer. Also
+ * `POST /callbacks/:provider` (stripe, github, standard-webhooks), the same way.
  */
 export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDeps) {
-  const targetsOf = (env: Env, journal: StarterTargets['journal']): StarterTargets => ({
-    workflow: env.EVENT_WORKFLOW,
-    journal,
-    prepare: () => deps.prepare(env),
-  });
   app.post('/webhooks/logto', async (c) => {
-    const { config, journal, automations, dryRun } = deps.pipelines(c.env);
+    const pipeline = deps.pipelines(c.env);
+    const { config, enqueue, automations, dryRun } = pipeline;
     const outcome = await ingestLogtoDelivery({
       body: c.req.raw.body,
       contentLength: c.req.header('content-length') ?? null,
       signature: c.req.header('logto-signature-sha-256') ?? null,
       config,
-      journal,
+      enqueue,
       now: deps.now,
       plan: (input) => planFor(automations, input, dryRun),
     });
-    if (outcome.start) c.executionCtx.waitUntil(deps.starter(targetsOf(c.env, journal), outcome.start));
+    handOver(c, pipeline, outcome);
     return c.json(outcome.body, outcome.status);
   });
 
-  /** `POST /callbacks/:provider` (stripe, github, standard-webhooks): verify → record → answer, like Logto's. */
   app.post('/callbacks/:provider', async (c) => {
-    const { config, journal, automations } = deps.pipelines(c.env);
+    const pipeline = deps.pipelines(c.env);
+    const { config, enqueue, automations } = pipeline;
     const outcome = await ingestCallback({
       provider: c.req.param('provider'),
       body: c.req.raw.body,
       contentLength: c.req.header('content-length') ?? null,
       header: (name) => c.req.header(name) ?? null,
       config,
-      journal,
+      enqueue,
       now: deps.now,
       wanted: (input) => automations.some((automation) => automation.wants(input)),
     });
-    if (outcome.start) c.executionCtx.waitUntil(deps.starter(targetsOf(c.env, journal), outcome.start));
+    handOver(c, pipeline, outcome);
     return c.json(outcome.body, outcome.status);
   });
 }

@@ -1,17 +1,18 @@
 import type { JwtAlgorithm } from '../config';
-import { sha256Hex } from '../hash';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, realSleep, type Sleep } from '../http-retry';
-import { TokenCheckError } from './errors';
-import { requestAccessToken } from './token-endpoint';
+import { createValueFlight } from '../value-flight';
+import {
+  DEFAULT_SKEW_SECONDS,
+  errorOf,
+  readVerifiedFromKv,
+  type TokenBrokerClient,
+  type TokenGrant,
+  tokenKvKey,
+} from './broker';
+import { createJwksCache, type JwksKeyResolver } from './jwks';
 import { createTokenVerifier } from './verify-token';
 
-/** KV rejects an `expirationTtl` below 60 s. */
-export const KV_MIN_TTL_SECONDS = 60;
-/** KV key prefix; the rest is a SHA-256 of endpoint, app ID and resource (never the secret). */
-export const TOKEN_KEY_PREFIX = 'logto-m2m-token:v1:';
-const DEFAULT_SKEW_SECONDS = 60;
 const DEFAULT_REFRESH_AHEAD_SECONDS = 300;
-/** After a failed background refresh, calls keep using the valid token and the next attempt waits this long. */
+/** After a background refresh is asked for, this isolate asks again no sooner than this. */
 const REFRESH_RETRY_AFTER_MS = 30_000;
 
 export interface TokenCacheOptions {
@@ -19,220 +20,160 @@ export interface TokenCacheOptions {
   issuer: string;
   resource: string;
   appId: string;
-  appSecret: string;
   kv: KVNamespace;
+  /** Where tokens come from when memory and KV have none: the tenant's Durable Object (one request per expiry). */
+  broker: TokenBrokerClient;
   /** Default ['ES384'], Logto's default signing key type. */
   algorithms?: JwtAlgorithm[];
+  /** For the JWKS (tokens read back from KV are verified again). */
   fetch?: typeof fetch;
+  /** The JWKS resolver; default one built from `{endpoint}/oidc/jwks`. */
+  keys?: JwksKeyResolver;
   /** Clock in epoch ms; also used for the `exp` check. */
   now?: () => number;
-  sleep?: Sleep;
   random?: () => number;
   /** A token is not used in its last `skewSeconds` (default 60). */
   skewSeconds?: number;
-  /** A background refresh starts up to this long before the skewed expiry (default 300 s, jittered per isolate). */
+  /** A background refresh is asked for up to this long before the skewed expiry (default 300 s, jittered). */
   refreshAheadSeconds?: number;
-  /** `ctx.waitUntil`, so a background refresh outlives the request that started it. */
+  /** `ctx.waitUntil`, so a background refresh outlives the request that asked for it. */
   waitUntil?: (promise: Promise<unknown>) => void;
-  retry?: RetryPolicy;
-  timeoutMs?: number;
-  userAgent?: string;
-  /** Cross-isolate coordination on a cold cache; see docs/architecture.md. */
-  lease?: { settleMs: number; pollMs: number; waitMs: number };
   onError?: (message: string) => void;
 }
 
 export interface TokenCacheStats {
-  /** Requests this cache sent to `/oidc/token`. */
+  /** Token-endpoint requests this cache waited for (made by the broker on its behalf). */
   tokenRequests: number;
   memoryHits: number;
+  /** Tokens read from KV and verified again. */
   kvHits: number;
+  /** Calls that asked the broker. */
+  brokerCalls: number;
   /** getToken calls that waited for a token request to finish. */
   waitedOnEndpoint: number;
   backgroundRefreshes: number;
 }
 
-/** Where a token came from: isolate memory, KV, or a token request this call had to wait for. */
-export type TokenOrigin = 'memory' | 'kv' | 'endpoint';
+/** Where a token came from: isolate memory, KV, or the broker. */
+export type TokenOrigin = 'memory' | 'kv' | 'endpoint' | 'broker';
 
 export interface TokenCache {
-  /** A verified access token, from memory, KV or the token endpoint (single-flight per isolate). */
+  /** A verified access token, from memory, KV (verified again) or the broker. */
   getToken(): Promise<string>;
   /** Like getToken, and says where the token came from (observability, benchmarks). */
-  acquire(): Promise<{ accessToken: string; source: TokenOrigin }>;
-  /** Forgets `token` (memory and KV) after the API rejected it with 401; the next getToken fetches anew. */
+  acquire(): Promise<{ accessToken: string; source: TokenOrigin; expiresAt: number }>;
+  /** Forgets `token` everywhere (memory, KV, broker) after the API rejected it; the next call gets a new one. */
   invalidate(token: string): Promise<void>;
   stats(): TokenCacheStats;
 }
 
-interface Entry {
-  accessToken: string;
-  expiresAt: number;
-}
-type Need = 'usable' | 'fresh';
-
-function isEntry(value: unknown): value is Entry {
-  const entry = value as Entry | null;
-  return typeof entry?.accessToken === 'string' && typeof entry.expiresAt === 'number';
-}
-
 /**
- * Creates the M2M token cache: isolate memory → KV → `POST /oidc/token`, every fetched token verified before use.
+ * An isolate's M2M token: memory (a value) → KV (verified again: a tampered entry is never used) → the broker. No
+ * promise is shared between requests: concurrent callers of a cold isolate wait for the first one's value by polling
+ * (src/value-flight). A token close to expiry is refreshed in the background (`waitUntil`), once per isolate.
  *
  * @example
- * const cache = createTokenCache({ ...config, kv: env.TOKEN_CACHE, waitUntil: (p) => ctx.waitUntil(p) });
+ * const cache = createTokenCache({ ...config, kv: env.TOKEN_CACHE, broker: governorStub, waitUntil });
  * const token = await cache.getToken();
  */
 export function createTokenCache(options: TokenCacheOptions): TokenCache {
-  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   const skewMs = (options.skewSeconds ?? DEFAULT_SKEW_SECONDS) * 1000;
-  // Per-isolate jitter spreads refreshes so that one isolate usually refreshes for all (through KV).
+  // Per-isolate jitter spreads refreshes, so that one isolate usually refreshes for all.
   const refreshAheadMs =
     (options.refreshAheadSeconds ?? DEFAULT_REFRESH_AHEAD_SECONDS) * 1000 * (0.5 + random() / 2);
-  const lease = options.lease ?? { settleMs: 25, pollMs: 25, waitMs: 2_000 };
   const report = options.onError ?? ((message) => console.warn(`[kv-token-cache] ${message}`));
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const verify = createTokenVerifier({
-    jwksUrl: `${options.endpoint}/oidc/jwks`,
+    keys: options.keys ?? createJwksCache({ url: `${options.endpoint}/oidc/jwks`, fetch: doFetch, now }),
     issuer: options.issuer,
     audience: options.resource,
     subject: options.appId,
     algorithms: options.algorithms ?? ['ES384'],
-    fetch: doFetch,
     now,
   });
   const stats: TokenCacheStats = {
     tokenRequests: 0,
     memoryHits: 0,
     kvHits: 0,
+    brokerCalls: 0,
     waitedOnEndpoint: 0,
     backgroundRefreshes: 0,
   };
-  let memory: Entry | null = null;
-  let inflight: Promise<{ entry: Entry; fetched: boolean }> | null = null;
-  let nextRefreshAt = 0;
-  const keyPromise = sha256Hex(`${options.endpoint}\n${options.appId}\n${options.resource}`).then(
-    (hash) => TOKEN_KEY_PREFIX + hash,
-  );
+  const flight = createValueFlight();
+  const keyPromise = tokenKvKey(options.endpoint, options.appId, options.resource);
+  /** The isolate's token, and when to ask for the next one in the background (values, not promises). */
+  let memory: (TokenGrant & { refreshAt: number }) | undefined;
+  let refreshAskedAt = Number.NEGATIVE_INFINITY;
+  /** Refresh ahead, but never in the first half of a token's usable life (short-lived tokens). */
+  const remember = (grant: TokenGrant) => {
+    const usableUntil = grant.expiresAt - skewMs;
+    memory = { ...grant, refreshAt: usableUntil - Math.min(refreshAheadMs, (usableUntil - now()) / 2) };
+    return memory;
+  };
+  const usable = (grant: TokenGrant | undefined, after = now()): grant is TokenGrant =>
+    !!grant && grant.expiresAt - skewMs > after;
 
-  const usableUntil = (entry: Entry) => entry.expiresAt - skewMs;
-  const satisfies = (entry: Entry, need: Need) =>
-    now() < usableUntil(entry) - (need === 'fresh' ? refreshAheadMs : 0);
-
-  async function readKv(): Promise<Entry | null> {
-    try {
-      const value = await options.kv.get(await keyPromise, 'json');
-      return isEntry(value) ? value : null;
-    } catch {
-      report('KV read failed; continuing without it');
-      return null;
-    }
+  async function fromBroker(minUsableUntil: number) {
+    stats.brokerCalls++;
+    const answer = await options.broker.token({ minUsableUntil });
+    if (!answer.ok) throw errorOf(answer.failure);
+    if (answer.fetched) stats.tokenRequests++;
+    return answer;
   }
 
-  async function fetchAndStore(key: string): Promise<Entry> {
-    stats.tokenRequests++;
-    const response = await requestAccessToken({
-      endpoint: options.endpoint,
-      appId: options.appId,
-      appSecret: options.appSecret,
-      resource: options.resource,
-      fetch: doFetch,
-      sleep,
-      retry: options.retry ?? DEFAULT_RETRY_POLICY,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      userAgent: options.userAgent ?? 'logto-automations',
-    });
-    const verdict = await verify(response.accessToken);
-    if (!verdict.ok) throw new TokenCheckError(verdict.check, verdict.detail);
-    const expiresAt = Math.min(now() + response.expiresIn * 1000, (verdict.claims.exp ?? 0) * 1000);
-    const entry: Entry = { accessToken: response.accessToken, expiresAt };
-    const ttlSeconds = Math.floor((usableUntil(entry) - now()) / 1000);
-    // A token living less than KV's minimum TTL past the skew stays in memory only.
-    if (ttlSeconds >= KV_MIN_TTL_SECONDS) {
-      await options.kv.put(key, JSON.stringify(entry), { expirationTtl: ttlSeconds }).catch(() => {
-        report('KV write failed; token kept in memory only');
-      });
+  async function load(): Promise<{ grant: TokenGrant; source: TokenOrigin }> {
+    const stored = await readVerifiedFromKv(options.kv, await keyPromise, verify, report);
+    if (usable(stored)) {
+      stats.kvHits++;
+      return { grant: remember(stored), source: 'kv' };
     }
-    return entry;
+    const answer = await fromBroker(now());
+    if (answer.fetched) stats.waitedOnEndpoint++;
+    return { grant: remember(answer.token), source: answer.fetched ? 'endpoint' : 'broker' };
   }
 
-  /** Best effort: one isolate per location fetches; the others wait briefly for its token to appear in KV. */
-  async function acquire(need: Need): Promise<{ entry: Entry; fetched: boolean }> {
-    const key = await keyPromise;
-    const leaseKey = `${key}:lease`;
-    const holder = await options.kv.get(leaseKey).catch(() => null);
-    if (!holder) {
-      const id = crypto.randomUUID();
-      await options.kv.put(leaseKey, id, { expirationTtl: KV_MIN_TTL_SECONDS }).catch(() => undefined);
-      await sleep(lease.settleMs);
-      if ((await options.kv.get(leaseKey).catch(() => null)) === id) {
-        try {
-          return { entry: await fetchAndStore(key), fetched: true };
-        } finally {
-          await options.kv.delete(leaseKey).catch(() => undefined);
-        }
-      }
-    }
-    for (let waited = 0; waited < lease.waitMs; waited += lease.pollMs) {
-      await sleep(lease.pollMs);
-      const entry = await readKv();
-      if (entry && satisfies(entry, need)) {
-        stats.kvHits++;
-        return { entry, fetched: false };
-      }
-    }
-    return { entry: await fetchAndStore(key), fetched: true };
-  }
-
-  function load(need: Need): Promise<{ entry: Entry; fetched: boolean }> {
-    inflight ??= (async () => {
-      const stored = await readKv();
-      if (stored && satisfies(stored, need)) {
-        stats.kvHits++;
-        return { entry: stored, fetched: false };
-      }
-      return acquire(need);
-    })()
-      .then((result) => {
-        memory = result.entry;
-        return result;
-      })
-      .finally(() => {
-        inflight = null;
-      });
-    return inflight;
-  }
-
-  function refreshInBackground(): void {
-    if (inflight || now() < nextRefreshAt) return;
+  /** Asks the broker for a token newer than `current` (it fetches one unless another isolate already did). */
+  function refreshInBackground(current: TokenGrant): void {
+    if (now() - refreshAskedAt < REFRESH_RETRY_AFTER_MS) return;
+    refreshAskedAt = now();
     stats.backgroundRefreshes++;
-    const refresh = load('fresh').catch((error: Error) => {
-      nextRefreshAt = now() + REFRESH_RETRY_AFTER_MS;
-      report(`background refresh failed: ${error.message}`);
-    });
+    const refresh = fromBroker(current.expiresAt - skewMs + 1).then(
+      (answer) => {
+        if (answer.token.expiresAt > (memory?.expiresAt ?? 0)) remember(answer.token);
+      },
+      (error: Error) => report(`background refresh failed: ${error.message}`),
+    );
     options.waitUntil?.(refresh);
   }
 
-  async function acquireToken(): Promise<{ accessToken: string; source: TokenOrigin }> {
-    if (memory && satisfies(memory, 'usable')) {
+  async function acquire() {
+    if (usable(memory)) {
       stats.memoryHits++;
-      if (!satisfies(memory, 'fresh')) refreshInBackground();
-      return { accessToken: memory.accessToken, source: 'memory' };
+      if (now() >= memory.refreshAt) refreshInBackground(memory);
+      return { accessToken: memory.accessToken, source: 'memory' as const, expiresAt: memory.expiresAt };
     }
-    const { entry, fetched } = await load('usable');
-    if (fetched) stats.waitedOnEndpoint++;
-    return { accessToken: entry.accessToken, source: fetched ? 'endpoint' : 'kv' };
+    const loaded = await flight.get(
+      () => (usable(memory) ? { grant: memory, source: 'memory' as TokenOrigin } : undefined),
+      load,
+    );
+    return {
+      accessToken: loaded.grant.accessToken,
+      source: loaded.source,
+      expiresAt: loaded.grant.expiresAt,
+    };
   }
 
   return {
-    acquire: acquireToken,
-    getToken: async () => (await acquireToken()).accessToken,
+    acquire,
+    getToken: async () => (await acquire()).accessToken,
     async invalidate(token) {
-      if (memory?.accessToken === token) memory = null;
-      const stored = await readKv();
-      if (stored?.accessToken === token) await options.kv.delete(await keyPromise).catch(() => undefined);
+      if (memory?.accessToken === token) memory = undefined;
+      const key = await keyPromise;
+      const stored = (await options.kv.get(key, 'json').catch(() => null)) as TokenGrant | null;
+      if (stored?.accessToken === token) await options.kv.delete(key).catch(() => undefined);
+      await options.broker.drop(token);
     },
     stats: () => ({ ...stats }),
   };

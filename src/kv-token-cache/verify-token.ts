@@ -1,10 +1,11 @@
-import { createRemoteJWKSet, customFetch, errors, type JWTPayload, jwtVerify } from 'jose';
+import { errors, type JWTPayload, jwtVerify } from 'jose';
 import type { JwtAlgorithm } from '../config';
 import type { TokenCheck } from './errors';
+import { type JwksKeyResolver, JwksUnavailableError } from './jwks';
 
 export interface TokenVerifierOptions {
-  /** `{endpoint}/oidc/jwks`. */
-  jwksUrl: string;
+  /** The tenant's keys (a per-isolate {@link createJwksCache}). */
+  keys: JwksKeyResolver;
   /** Expected `iss`: `{endpoint}/oidc`. */
   issuer: string;
   /** Expected `aud`: the Management API indicator. */
@@ -12,10 +13,7 @@ export interface TokenVerifierOptions {
   /** Expected `sub`: the M2M app ID (Logto sets `sub` = `client_id` for client credentials). */
   subject: string;
   algorithms: JwtAlgorithm[];
-  fetch: typeof fetch;
   now: () => number;
-  /** Minimum time between two JWKS fetches triggered by an unknown `kid`. Default 0: refetch once per miss. */
-  jwksCooldownMs?: number;
 }
 
 export type TokenVerdict =
@@ -30,6 +28,8 @@ const CLAIM_CHECKS: Record<string, TokenCheck> = {
 };
 
 function classify(error: unknown): { check: TokenCheck; detail: string } {
+  if (error instanceof JwksUnavailableError)
+    return { check: 'jwks_unavailable', detail: 'JWKS could not be fetched' };
   if (error instanceof errors.JWTExpired) return { check: 'expired', detail: 'exp is not in the future' };
   if (error instanceof errors.JWTClaimValidationFailed) {
     const check = CLAIM_CHECKS[error.claim] ?? 'malformed';
@@ -40,26 +40,19 @@ function classify(error: unknown): { check: TokenCheck; detail: string } {
     return { check: 'signature', detail: 'bad signature' };
   if (error instanceof errors.JWKSNoMatchingKey)
     return { check: 'signature', detail: 'no JWKS key matches kid' };
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
-    return { check: 'jwks_unavailable', detail: 'JWKS could not be fetched' };
-  }
   if (error instanceof errors.JOSEError) return { check: 'malformed', detail: error.code };
-  return { check: 'jwks_unavailable', detail: 'JWKS could not be fetched' };
+  return { check: 'malformed', detail: 'not a verifiable JWT' };
 }
 
 /**
- * Builds a verifier for Logto M2M access tokens. The key set is fetched lazily and cached; a token signed with an
- * unknown `kid` causes one refetch (key rotation). Checks: `typ` = at+jwt, allowed `alg`, signature, `iss`, `aud`,
- * `sub` = app ID, `exp` in the future, `scope` containing `all`.
+ * Builds a verifier for Logto M2M access tokens. Checks: `typ` = at+jwt, allowed `alg`, signature against the
+ * tenant's JWKS, `iss`, `aud`, `sub` = app ID, `exp` in the future, `scope` containing `all`. Used on every token
+ * fetched from Logto and again on every token read back from KV (a tampered KV entry is never used).
  */
 export function createTokenVerifier(options: TokenVerifierOptions): (token: string) => Promise<TokenVerdict> {
-  const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
-    cooldownDuration: options.jwksCooldownMs ?? 0,
-    [customFetch]: (url, init) => options.fetch(url, init),
-  });
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, jwks, {
+      const { payload } = await jwtVerify(token, options.keys, {
         algorithms: options.algorithms,
         issuer: options.issuer,
         audience: options.audience,

@@ -1,13 +1,13 @@
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, realSleep, type Sleep } from '../http-retry';
+import { type RateGovernor, UNLIMITED_GOVERNOR } from './governor';
 import { createOrganizationsApi } from './organizations';
-import { createRateBudget, type RateBudget } from './rate-budget';
 import { createRequester, type TokenSource } from './request';
 import { createRolesApi } from './roles';
 import { createUsersApi } from './users';
 
 export { LogtoApiError } from './errors';
+export { type Admission, GovernorBusyError, type RateGovernor, UNLIMITED_GOVERNOR } from './governor';
 export { MAX_PAGE_SIZE, paginate } from './paginate';
-export { createRateBudget, type RateBudget } from './rate-budget';
 export type { CallOptions, Requester, TokenSource } from './request';
 export type * from './types';
 export { userSearchParams } from './users';
@@ -27,8 +27,10 @@ export interface LogtoClientOptions {
   /** Per-attempt timeout. Default 10 000 ms. */
   timeoutMs?: number;
   retry?: RetryPolicy;
-  /** Default: 200 requests per 10 s, Logto Cloud's advice. Pass a shared budget to pace several clients together. */
-  budget?: RateBudget | { requests: number; windowMs: number };
+  /** Paces every call (the tenant's Durable Object in production). Default: no pacing. */
+  governor?: RateGovernor;
+  /** Longest a call waits for a governor slot in its own context (default 5 000 ms). */
+  governorWaitMs?: number;
   sleep?: Sleep;
   now?: () => number;
   userAgent?: string;
@@ -44,8 +46,6 @@ export interface LogtoClientOptions {
 export function createLogtoClient(options: LogtoClientOptions) {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? realSleep;
-  const budgetOption = options.budget ?? { requests: 200, windowMs: 10_000 };
-  const budget = 'acquire' in budgetOption ? budgetOption : createRateBudget({ ...budgetOption, now, sleep });
   const request = createRequester({
     endpoint: options.endpoint.replace(/\/+$/, ''),
     tokens: options.tokens,
@@ -53,7 +53,8 @@ export function createLogtoClient(options: LogtoClientOptions) {
     userAgent: options.userAgent ?? PROJECT_USER_AGENT,
     timeoutMs: options.timeoutMs ?? 10_000,
     retry: options.retry ?? DEFAULT_RETRY_POLICY,
-    budget,
+    governor: options.governor ?? UNLIMITED_GOVERNOR,
+    governorWaitMs: options.governorWaitMs ?? 5_000,
     sleep,
     now,
   });

@@ -7,7 +7,7 @@ import {
   type Sleep,
 } from '../http-retry';
 import { LogtoApiError } from './errors';
-import type { RateBudget } from './rate-budget';
+import type { Admission, RateGovernor } from './governor';
 
 /** The token source the client needs: the KV token cache satisfies it. */
 export interface TokenSource {
@@ -22,7 +22,9 @@ export interface RequesterOptions {
   userAgent: string;
   timeoutMs: number;
   retry: RetryPolicy;
-  budget: RateBudget;
+  governor: RateGovernor;
+  /** Longest a call waits for the governor in its own context (default per call: {@link CallOptions}). */
+  governorWaitMs: number;
   sleep: Sleep;
   now: () => number;
 }
@@ -36,6 +38,8 @@ export interface CallOptions {
    * organization does not (names are not unique).
    */
   idempotent?: boolean;
+  /** Longest this call waits for a rate-governor slot before it throws `GovernorBusyError`. */
+  governorWaitMs?: number;
 }
 
 export interface ApiResponse<T> {
@@ -63,6 +67,20 @@ async function readBody<T>(response: Response): Promise<T> {
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+/**
+ * Did Logto reject the token itself? 401, or 403 `auth.forbidden` (a token issued without the `all` scope, or one the
+ * tenant no longer accepts): either way a new token may succeed, once.
+ */
+async function rejectsToken(response: Response): Promise<boolean> {
+  if (response.status === 401) return true;
+  if (response.status !== 403) return false;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => ({}))) as { code?: unknown };
+  return body.code === 'auth.forbidden';
+}
+
 /** What to do after a failed attempt: retry after `delayMs` (backoff when undefined), or throw `error`. */
 async function judge(
   outcome: Response | Error,
@@ -85,9 +103,15 @@ async function judge(
   return { error: await toError(outcome, method, path), retry: outcome.status >= 500 && idempotent };
 }
 
+/** A governor slot, waiting in this caller's own context at most `waitMs` in all. */
+async function admit(options: RequesterOptions, waitMs: number): Promise<Admission> {
+  return options.governor.acquire({ maxWaitMs: waitMs, leaseMs: options.timeoutMs + 5_000 });
+}
+
 /**
- * Builds the request core: rate budget, Bearer token, project User-Agent, per-call timeout, 401 → one token
- * refresh, 429 honouring `Retry-After`, bounded backoff with jitter for 5xx and lost responses, typed errors.
+ * Builds the request core: a slot from the rate governor, Bearer token, project User-Agent, per-call timeout,
+ * 401 or 403 `auth.forbidden` → one token refresh, 429 honouring `Retry-After` (and pausing the governor for every
+ * caller), bounded backoff with jitter for 5xx and lost responses, typed errors.
  */
 export function createRequester(options: RequesterOptions): Requester {
   return async <T>(method: string, path: string, call: CallOptions = {}): Promise<ApiResponse<T>> => {
@@ -96,8 +120,8 @@ export function createRequester(options: RequesterOptions): Requester {
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     let refreshedToken = false;
     for (let attempt = 1; ; ) {
-      const release = await options.budget.acquire();
-      let token: string;
+      const admission = await admit(options, call.governorWaitMs ?? options.governorWaitMs);
+      let token = '';
       let outcome: Response | Error;
       try {
         token = await options.tokens.getToken();
@@ -108,12 +132,22 @@ export function createRequester(options: RequesterOptions): Requester {
           new Request(url, { method, headers, body }),
           options.timeoutMs,
         ).catch((error: unknown) => (error instanceof Error ? error : new Error('network error')));
-      } finally {
-        release(); // the slot counts from the answer (see createRateBudget)
+      } catch (error) {
+        await admission.release().catch(() => undefined);
+        throw error;
       }
-      if (outcome instanceof Response && outcome.ok)
-        return { data: await readBody<T>(outcome), headers: outcome.headers };
-      if (outcome instanceof Response && outcome.status === 401 && !refreshedToken) {
+      // The slot counts from the answer; a 429 pauses every caller for its Retry-After.
+      const pauseMs =
+        outcome instanceof Response && outcome.status === 429
+          ? (parseRetryAfterMs(outcome.headers.get('retry-after'), options.now()) ?? 1_000)
+          : undefined;
+      const released = admission.release({ pauseMs }).catch(() => undefined);
+      if (outcome instanceof Response && outcome.ok) {
+        const [data] = await Promise.all([readBody<T>(outcome), released]);
+        return { data, headers: outcome.headers };
+      }
+      await released;
+      if (outcome instanceof Response && !refreshedToken && (await rejectsToken(outcome))) {
         refreshedToken = true; // a rejected token is replaced once, outside the retry count
         await outcome.body?.cancel();
         await options.tokens.invalidate(token);

@@ -1,3 +1,4 @@
+import { createValueFlight } from '../value-flight';
 import { paginate } from './paginate';
 import type { Requester } from './request';
 import type { OrganizationRole, Role } from './types';
@@ -5,22 +6,31 @@ import type { OrganizationRole, Role } from './types';
 /** Role lookups by name are cached this long per client (roles rarely change; names are unique per tenant). */
 export const ROLE_CACHE_TTL_MS = 5 * 60_000;
 
+/**
+ * Lookups by name that keep resolved values only. Concurrent lookups of one name wait for the first one's value by
+ * polling (src/value-flight) instead of sharing its promise; when it fails (401, 5xx), each waiting caller looks the
+ * name up by itself, so one failed request does not fail every run that happened to wait on it.
+ */
 function createNameCache<T>(now: () => number, load: (name: string) => Promise<T | undefined>) {
   const cache = new Map<string, { value: T; at: number }>();
-  // Single flight: concurrent lookups of one name (a burst of runs starting together) share one request.
-  const inFlight = new Map<string, Promise<T | undefined>>();
+  const flights = new Map<string, ReturnType<typeof createValueFlight>>();
   return async (name: string): Promise<T | undefined> => {
-    const hit = cache.get(name);
-    if (hit && now() - hit.at < ROLE_CACHE_TTL_MS) return hit.value;
-    let pending = inFlight.get(name);
-    if (!pending) {
-      pending = load(name).finally(() => inFlight.delete(name));
-      inFlight.set(name, pending);
+    const fresh = (): { value: T | undefined } | undefined => {
+      const hit = cache.get(name);
+      return hit && now() - hit.at < ROLE_CACHE_TTL_MS ? { value: hit.value } : undefined;
+    };
+    let flight = flights.get(name);
+    if (!flight) {
+      flight = createValueFlight();
+      flights.set(name, flight);
     }
-    const value = await pending;
-    if (value === undefined) cache.delete(name);
-    else cache.set(name, { value, at: now() });
-    return value;
+    const found = await flight.get(fresh, async (): Promise<{ value: T | undefined }> => {
+      const value = await load(name);
+      if (value === undefined) cache.delete(name);
+      else cache.set(name, { value, at: now() });
+      return { value };
+    });
+    return found.value;
   };
 }
 

@@ -1,13 +1,13 @@
 import type { AutomationInput } from '../automations/types';
 import type { PipelineConfig } from '../config/pipeline';
 import { sha256Hex } from '../hash';
-import type { Journal } from '../journal';
 import {
   type SignatureResult,
   verifyGitHubSignature,
   verifyStandardWebhook,
   verifyStripeSignature,
 } from '../webhook-signature';
+import type { Enqueue } from './enqueue';
 import { decodeJson, type IngestOutcome, readBody, recordAndAnswer, reject } from './ingest';
 import { inputOf } from './inputs';
 
@@ -21,20 +21,27 @@ export interface CallbackInput {
   contentLength: string | null;
   header: (name: string) => string | null;
   config: Pick<PipelineConfig, 'callbacks'>;
-  journal: Pick<Journal, 'record'>;
+  enqueue: Pick<Enqueue, 'record'>;
   now: () => number;
   wanted: (input: AutomationInput) => boolean;
 }
 
-/** What identifies a verified callback: the sender's own ID (the dedupe key) and its event type. */
+/**
+ * What identifies a verified callback: the sender's own ID, its event type, and what its event key is made of — the
+ * sender's ID when the signature covers it (Stripe's is in the body, Standard Webhooks signs `webhook-id`), the
+ * signed body otherwise (GitHub does not sign `X-GitHub-Delivery`: a captured delivery resent under a new ID is
+ * still a duplicate).
+ */
 interface Identified {
   externalId: string;
   eventType: string;
+  dedupe: string;
 }
 
 function identify(
   provider: CallbackProvider,
   json: unknown,
+  body: string,
   header: CallbackInput['header'],
 ): Identified | string {
   const object =
@@ -45,18 +52,19 @@ function identify(
   switch (provider) {
     case 'stripe':
       if (typeof object.id !== 'string' || typeof object.type !== 'string') return 'id and type are required';
-      return { externalId: object.id, eventType: object.type };
+      return { externalId: object.id, eventType: object.type, dedupe: object.id };
     case 'github': {
       const delivery = header('x-github-delivery');
       const name = header('x-github-event');
       if (!delivery || !name) return 'X-GitHub-Delivery and X-GitHub-Event are required';
       const action = typeof object.action === 'string' ? `.${object.action}` : '';
-      return { externalId: delivery, eventType: `${name}${action}`.slice(0, 200) };
+      return { externalId: delivery, eventType: `${name}${action}`.slice(0, 200), dedupe: `body:${body}` };
     }
     case 'standard-webhooks':
       return {
         externalId: header('webhook-id') ?? '',
         eventType: typeof object.type === 'string' ? object.type.slice(0, 200) : 'webhook',
+        dedupe: header('webhook-id') ?? '',
       };
   }
 }
@@ -96,9 +104,9 @@ export async function ingestCallback(input: CallbackInput): Promise<IngestOutcom
   const decoded = decodeJson(raw);
   if (!decoded) return reject(400, 'invalid_json');
   const { text, json } = decoded;
-  const identified = identify(provider, json, input.header);
+  const identified = identify(provider, json, text, input.header);
   if (typeof identified === 'string') return reject(400, 'invalid_payload', identified);
-  const key = await sha256Hex(`${provider}:${identified.externalId}`);
+  const key = await sha256Hex(`${provider}:${identified.dedupe}`);
   const parsed = inputOf({
     source: provider,
     eventType: identified.eventType,
@@ -108,7 +116,7 @@ export async function ingestCallback(input: CallbackInput): Promise<IngestOutcom
   });
   if (!parsed.ok) return reject(400, 'invalid_payload', parsed.reason);
   const wanted = input.wanted(parsed.input);
-  return recordAndAnswer(input.journal, {
+  return recordAndAnswer(input.enqueue, {
     eventKey: key,
     source: provider,
     eventType: identified.eventType,

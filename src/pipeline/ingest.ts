@@ -1,10 +1,12 @@
 import type { AutomationInput } from '../automations/types';
 import type { PipelineConfig } from '../config/pipeline';
 import { eventKey, type LogtoEvent, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
-import type { Journal, NewEvent, PlannedClaim } from '../journal';
+import type { NewEvent } from '../journal';
 import { PROJECT_USER_AGENT } from '../logto-client';
 import { verifyLogtoSignature } from '../webhook-signature';
-import { claimsBeforeStart, type PlannedAutomation } from './plan';
+import type { Enqueue } from './enqueue';
+import type { PlannedAutomation } from './plan';
+import type { StartRequest } from './starter';
 
 /** Largest webhook body accepted (Logto's payloads are a few KiB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -16,19 +18,12 @@ export interface IngestOutcome {
   start?: StartRequest;
 }
 
-/** A run to start: the event, which run of it, and the claims it can take before the run (see the run starter). */
-export interface StartRequest {
-  eventKey: string;
-  replays: number;
-  claims?: PlannedClaim[];
-}
-
 export interface IngestInput {
   body: ReadableStream<Uint8Array> | null;
   contentLength: string | null;
   signature: string | null;
   config: Pick<PipelineConfig, 'signingKeys' | 'maxAgeMs' | 'maxFutureMs'>;
-  journal: Pick<Journal, 'record'>;
+  enqueue: Pick<Enqueue, 'record'>;
   now: () => number;
   /** The automations that act on this input ({@link planFor}); an event none acts on is recorded as `ignored`. */
   plan: (input: AutomationInput) => PlannedAutomation[];
@@ -91,24 +86,21 @@ export function decodeJson(raw: Uint8Array): { text: string; json: unknown } | u
  * `received`, 200 for a duplicate or an `ignored`/`self` one); a journal failure is a 503 so a sender that retries will.
  */
 export async function recordAndAnswer(
-  journal: Pick<Journal, 'record'>,
+  enqueue: Pick<Enqueue, 'record'>,
   event: NewEvent,
   plan: readonly PlannedAutomation[] = [],
 ): Promise<IngestOutcome> {
   const key = event.eventKey;
-  let inserted: boolean;
+  let recorded: Awaited<ReturnType<Enqueue['record']>>;
   try {
-    ({ inserted } = await journal.record(event));
+    recorded = await enqueue.record(event, plan);
   } catch (error) {
     console.error(`journal insert failed: ${error instanceof Error ? error.message : 'unknown error'}`);
     return reject(503, 'journal_unavailable');
   }
-  if (!inserted) return { status: 200, body: { status: 'duplicate', eventKey: key } };
-  if (event.status !== 'received') return { status: 200, body: { status: event.status, eventKey: key } };
-  const start: StartRequest = { eventKey: key, replays: 0 };
-  const claims = claimsBeforeStart(plan);
-  if (claims) start.claims = claims;
-  return { status: 202, body: { status: 'accepted', eventKey: key }, start };
+  if (!recorded.inserted) return { status: 200, body: { status: 'duplicate', eventKey: key } };
+  if (!recorded.start) return { status: 200, body: { status: event.status, eventKey: key } };
+  return { status: 202, body: { status: 'accepted', eventKey: key }, start: recorded.start };
 }
 
 /** Is the payload's User-Agent this project's own (the event echoes one of our Management API writes)? */
@@ -151,7 +143,7 @@ export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOut
         ? undefined
         : { code: 'no_automation', message: 'no automation acts on this event' };
   return recordAndAnswer(
-    input.journal,
+    input.enqueue,
     {
       eventKey: key,
       source: 'logto',

@@ -1,5 +1,5 @@
 import type { Automation, AutomationInput } from '../automations/types';
-import type { PlannedClaim } from '../journal';
+import type { PlannedClaim } from './claims';
 
 /** An automation that wants an event, and the action it claims before acting (none in a dry run). */
 export interface PlannedAutomation {

@@ -1,8 +1,16 @@
-import { instanceIdOf, type Journal, type JournalEntry } from '../journal';
-import type { StartRequest } from './ingest';
+import { DurableObject } from 'cloudflare:workers';
+import { createJournal, instanceIdOf, type JournalEntry } from '../journal';
+import { type PlannedClaim, settleBeforeStart } from './claims';
 
 export interface EventRunParams {
   eventKey: string;
+}
+
+/** A run to start: the event, which run of it, and the claims it can take before the run. */
+export interface StartRequest {
+  eventKey: string;
+  replays: number;
+  claims?: PlannedClaim[];
 }
 
 /** `createBatch` takes at most 100 instances. */
@@ -17,7 +25,7 @@ const alreadyExists = (error: unknown) =>
  */
 export async function startRuns(
   workflow: Workflow<EventRunParams>,
-  entries: Pick<JournalEntry, 'eventKey' | 'replays'>[],
+  entries: readonly Pick<JournalEntry, 'eventKey' | 'replays'>[],
 ): Promise<number> {
   let created = 0;
   for (let i = 0; i < entries.length; i += BATCH_LIMIT) {
@@ -42,138 +50,120 @@ export async function startRuns(
   return created;
 }
 
-export interface RunStarterOptions {
-  /** Flush once no delivery arrived for this long (ms). Default 250. */
-  idleMs?: number;
-  /** Flush at the latest this long after the first held start (ms), busy or not. Default 10 000 (< waitUntil's 30 s). */
-  maxHoldMs?: number;
+export interface StarterTimings {
+  /** Flush once no start was handed over for this long (ms). Default 250. */
+  idleMs: number;
+  /** Flush at the latest this long after the first held start (ms), busy or not. Default 5 000. */
+  maxHoldMs: number;
   /**
    * Pause between the chunks of one flush (ms). Default 100. Back to back, the `createBatch` calls of a 2,000-event
    * burst held the first run's Management API answer for 13 s in local workerd (instance set-up took the isolate's
    * turn); with the pause, runs started first call Logto while the rest are being created.
    */
-  pauseMs?: number;
-  now?: () => number;
+  pauseMs: number;
+  /** After a failed flush, try again this much later (the rows stay; the cron restarts events after 1 min too). */
+  retryMs: number;
 }
 
-/** Where the starter sends a flush: the Workflow binding and the journal (the latest a request handed over). */
-export interface StarterTargets {
-  workflow: Workflow<EventRunParams>;
-  journal: Pick<Journal, 'settleClaimedElsewhere'>;
-  /**
-   * Readies what every run needs first — the Management API token — while deliveries are still being held, so a
-   * burst's runs do not start on a cold token. Its failures are the runs' to report.
-   */
-  prepare?: () => Promise<unknown>;
-}
+export const DEFAULT_STARTER_TIMINGS: StarterTimings = {
+  idleMs: 250,
+  maxHoldMs: 5_000,
+  pauseMs: 100,
+  retryMs: 5_000,
+};
 
-/** Events per flush chunk: one `settleClaimedElsewhere` batch (a few D1 statements each), then one `createBatch`. */
-const CHUNK = BATCH_LIMIT;
+/** Where deliveries hand their runs over: the deployment's one {@link createStarterClass} object. */
+export const STARTER_NAME = 'starter';
+
+type Row = Record<string, SqlStorageValue>;
 
 /**
- * Takes the claims the held events planned and starts runs only for the events that still have something to do:
- * the second event of a sign-up finds its actions claimed by the first and is marked done without a Workflow run (a
- * run per event would cost the engine's per-instance storage for nothing). Returns how many runs were created.
+ * Builds the Durable Object class that owns the batch of runs to start, for every isolate of the deployment. A
+ * delivery hands its start over (`hold`, a row in the object's SQLite storage) and is answered; the object's alarm
+ * flushes once deliveries pause (`idleMs`) or `maxHoldMs` into a burst, in chunks of 100: one D1 batch takes the
+ * claims the events planned and records as `covered` those whose actions another event holds (the second event of
+ * a sign-up gets no Workflow instance), then one `createBatch` starts the rest. Creating instances costs more CPU
+ * than answering a delivery, so holding them while a burst lasts keeps ingress at the speed of its D1 insert.
+ * Nothing is lost: rows are durable and a failed flush is retried; an event whose start never happens stays
+ * `received` and the journal cron starts it.
  */
-async function claimAndStart(
-  targets: StarterTargets,
-  requests: readonly StartRequest[],
-  pauseMs: number,
-): Promise<number> {
-  let created = 0;
-  for (let i = 0; i < requests.length; i += CHUNK) {
-    const chunk = requests.slice(i, i + CHUNK);
-    const planned = chunk.flatMap((request) =>
-      request.claims ? [{ eventKey: request.eventKey, claims: request.claims }] : [],
-    );
-    let settled = new Set<string>();
-    try {
-      if (planned.length > 0) settled = await targets.journal.settleClaimedElsewhere(planned);
-    } catch (error) {
-      // Start them all: each run claims for itself in its first step.
-      console.error(`claiming before start failed, runs will claim: ${(error as Error).message}`);
+export function createStarterClass(timings: Partial<StarterTimings> = {}, now: () => number = Date.now) {
+  const { idleMs, maxHoldMs, pauseMs, retryMs } = { ...DEFAULT_STARTER_TIMINGS, ...timings };
+  return class RunStarter extends DurableObject<Env> {
+    constructor(ctx: DurableObjectState, env: Env) {
+      super(ctx, env);
+      ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_key TEXT NOT NULL, replays INTEGER NOT NULL, claims TEXT, held_at INTEGER NOT NULL)`);
     }
-    created += await startRuns(
-      targets.workflow,
-      chunk.filter((request) => !settled.has(request.eventKey)),
-    );
-    if (i + CHUNK < requests.length) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-  return created;
-}
 
-/**
- * Coalesces the starts of deliveries arriving at one isolate into `createBatch` calls, flushed when deliveries pause
- * (`idleMs`) or after `maxHoldMs`. At ordinary rates a run starts ~250 ms after its delivery is answered; during a burst
- * the isolate spends its CPU answering (each answer already durable in the journal) and starts the burst's runs
- * in batches right after, having first taken the events' claims ({@link claimAndStart}). If the isolate dies
- * first, the cron sweep starts them (status still `received`; each run then claims for itself).
- * Each caller gets the promise of the flush that covers its start, to hand to `waitUntil`.
- */
-export function createRunStarter(options: RunStarterOptions = {}) {
-  const idleMs = options.idleMs ?? 250;
-  const maxHoldMs = options.maxHoldMs ?? 10_000;
-  const pauseMs = options.pauseMs ?? 100;
-  const now = options.now ?? Date.now;
-  type Held = {
-    targets: StarterTargets;
-    entries: StartRequest[];
-    since: number;
-    done: Promise<void>;
-    release: () => void;
-    lastAt: number;
-  };
-  let held: Held | undefined;
+    /** Holds runs to start; `immediate` flushes at once (an operator's replay, the cron), else after a pause. */
+    async hold(requests: readonly StartRequest[], options: { immediate?: boolean } = {}): Promise<void> {
+      const sql = this.ctx.storage.sql;
+      const at = now();
+      for (const request of requests) {
+        sql.exec(
+          'INSERT INTO held (event_key, replays, claims, held_at) VALUES (?, ?, ?, ?)',
+          request.eventKey,
+          request.replays,
+          request.claims ? JSON.stringify(request.claims) : null,
+          at,
+        );
+      }
+      const first = Number(sql.exec<Row>('SELECT MIN(held_at) AS first FROM held').one().first ?? at);
+      const armed = await this.ctx.storage.getAlarm();
+      // An alarm already due fires soon with these rows too; otherwise each hand-over pushes the flush back until
+      // deliveries pause, but never past `maxHoldMs` after the first held start.
+      if (armed !== null && armed <= at) return;
+      await this.ctx.storage.setAlarm(options.immediate ? at : Math.min(first + maxHoldMs, at + idleMs));
+    }
 
-  const flush = async (batch: Held) => {
-    if (held !== batch) return;
-    held = undefined;
-    try {
-      await claimAndStart(batch.targets, batch.entries, pauseMs);
-    } catch (error) {
-      // Not lost: the rows stay `received` and the cron sweep starts them.
-      console.error(`workflow start failed, left for the cron sweep: ${(error as Error).message}`);
-    } finally {
-      batch.release();
+    /** How many starts are held (health checks, tests). */
+    async pending(): Promise<number> {
+      return Number(this.ctx.storage.sql.exec<Row>('SELECT COUNT(*) AS n FROM held').one().n);
     }
-  };
 
-  return (targets: StarterTargets, entry: StartRequest) => {
-    if (!held) {
-      let release = () => {};
-      const done = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      // Never in the way of the answer: a bad configuration or a token endpoint down is reported by the runs.
-      const prepared = Promise.resolve()
-        .then(() => targets.prepare?.())
-        .catch(() => undefined);
-      held = {
-        targets,
-        entries: [],
-        since: now(),
-        done: Promise.all([done, prepared]).then(() => undefined),
-        release,
-        lastAt: now(),
-      };
+    override async alarm(): Promise<void> {
+      const sql = this.ctx.storage.sql;
+      const rows = sql
+        .exec<Row>(`SELECT id, event_key, replays, claims FROM held ORDER BY id LIMIT ${BATCH_LIMIT}`)
+        .toArray();
+      if (rows.length === 0) return;
+      const requests: StartRequest[] = rows.map((row) => ({
+        eventKey: String(row.event_key),
+        replays: Number(row.replays),
+        claims: row.claims ? (JSON.parse(String(row.claims)) as PlannedClaim[]) : undefined,
+      }));
+      try {
+        await this.flush(requests);
+      } catch (error) {
+        console.error(`run starter: flush failed, retrying: ${(error as Error).message}`);
+        await this.ctx.storage.setAlarm(now() + retryMs);
+        return;
+      }
+      const last = Number(rows[rows.length - 1]?.id);
+      sql.exec('DELETE FROM held WHERE id <= ?', last);
+      const left = Number(sql.exec<Row>('SELECT COUNT(*) AS n FROM held').one().n);
+      if (left > 0) await this.ctx.storage.setAlarm(now() + pauseMs);
     }
-    const batch = held;
-    // The runtime may hand each request its own binding objects: use the latest.
-    batch.targets = targets;
-    batch.entries.push(entry);
-    batch.lastAt = now();
-    if (batch.lastAt - batch.since >= maxHoldMs) void flush(batch);
-    else {
-      // Timers belong to the request that set them (another request cannot clear them), so each delivery sets its
-      // own and the one that finds the isolate idle flushes.
-      const check = () => {
-        if (held !== batch) return;
-        const idleFor = now() - batch.lastAt;
-        if (idleFor >= idleMs || now() - batch.since >= maxHoldMs) void flush(batch);
-        else setTimeout(check, idleMs - idleFor);
-      };
-      setTimeout(check, idleMs);
+
+    private async flush(requests: StartRequest[]): Promise<void> {
+      const journal = createJournal(this.env.JOURNAL, now);
+      const planned = requests.flatMap((request) =>
+        request.claims ? [{ eventKey: request.eventKey, claims: request.claims }] : [],
+      );
+      let settled = new Set<string>();
+      try {
+        if (planned.length > 0) settled = await settleBeforeStart(journal, planned);
+      } catch (error) {
+        // Start them all: each run claims for itself in its first step.
+        console.error(
+          `run starter: claiming before start failed, runs will claim: ${(error as Error).message}`,
+        );
+      }
+      const unique = new Map<string, StartRequest>();
+      for (const request of requests)
+        if (!settled.has(request.eventKey)) unique.set(instanceIdOf(request), request);
+      await startRuns(this.env.EVENT_WORKFLOW, [...unique.values()]);
     }
-    return batch.done;
   };
 }

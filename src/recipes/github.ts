@@ -50,6 +50,7 @@ export function githubOrganizations(options: Options): Automation {
     return mapping && member.id !== undefined
       ? {
           mapping,
+          org: String(login),
           added: payload.action === 'member_added',
           githubId: String(member.id),
           login: String(member.login ?? ''),
@@ -59,6 +60,13 @@ export function githubOrganizations(options: Options): Automation {
   return {
     name: 'github',
     wants: (input) => mappingOf(input) !== undefined,
+    // Acts once per delivery: an operator's replay of a `member_added` after a `member_removed` grants nothing again
+    // (a resent delivery is already a duplicate: its event key is the signed body).
+    actionKey: (input) => {
+      const found = mappingOf(input);
+      if (!found || input.source !== 'github') return undefined;
+      return `github:${found.org}:${found.githubId}:${found.added ? 'added' : 'removed'}:${input.event.delivery}`;
+    },
     async run(ctx) {
       const found = mappingOf(ctx.input);
       if (!found) return { skipped: true };

@@ -1,6 +1,6 @@
 import { type NewUser, newUserOf } from '../automations/new-user';
 import { type Automation, AutomationError } from '../automations/types';
-import type { LogtoClient, Organization } from '../logto-client';
+import { LogtoApiError, type LogtoClient, type Organization } from '../logto-client';
 import type { AutomationConfig } from './config';
 
 type Options = NonNullable<AutomationConfig['personalOrganization']>;
@@ -36,25 +36,48 @@ export function organizationNameFor(options: Pick<Options, 'name'>, user: NewUse
   return `Workspace ${user.id}`;
 }
 
-/** An organization an earlier attempt made for this user (names are not unique in Logto: match the owner tag). */
-async function findTagged(
+const ownerOf = (org: Organization) => (org.customData as Record<string, unknown> | undefined)?.[OWNER_TAG];
+
+/**
+ * The organizations made for this user (names are not unique in Logto: the owner tag decides), oldest first. More
+ * than one means an earlier attempt's create committed after it was given up: the oldest is used, the rest reported.
+ */
+async function findTagged(logto: LogtoClient, name: string, userId: string): Promise<Organization[]> {
+  const found: Organization[] = [];
+  for await (const org of logto.organizations.list({ q: name }))
+    if (org.name === name && ownerOf(org) === userId) found.push(org);
+  return found.sort(
+    (a, b) => Number(a.createdAt ?? 0) - Number(b.createdAt ?? 0) || a.id.localeCompare(b.id),
+  );
+}
+
+/**
+ * The organization ID recorded in the user's customData, only if that organization's owner tag names this user:
+ * a user may be allowed to edit their own customData (Logto's Account API), and must not be able to point it at
+ * someone else's organization to join it.
+ */
+async function verifiedRecorded(
   logto: LogtoClient,
-  name: string,
+  recorded: string,
   userId: string,
-): Promise<Organization | undefined> {
-  for await (const org of logto.organizations.list({ q: name })) {
-    if (org.name === name && (org.customData as Record<string, unknown> | undefined)?.[OWNER_TAG] === userId)
-      return org;
+): Promise<string | null> {
+  try {
+    const org = await logto.organizations.get(recorded);
+    return ownerOf(org) === userId ? org.id : null;
+  } catch (error) {
+    if (error instanceof LogtoApiError && error.status === 404) return null;
+    throw error;
   }
-  return undefined;
 }
 
 /**
  * Recipe: a personal organization for each new user. Creating an organization is not idempotent in Logto (names are
- * not unique), so: the action is claimed in the journal before anything is created; the user's customData is checked
- * first for a recorded organization ID; the new organization carries the user's ID in its customData; an attempt
- * that may follow an unknown outcome (a retried step, a replay, a takeover) looks that tag up before creating; and
- * the ID is recorded on the user (custom-data merge) right after creation.
+ * not unique), so: the action is claimed in the journal before anything is created; an organization ID recorded in
+ * the user's customData is used only if that organization's owner tag names the user; the new organization carries
+ * the user's ID as its owner tag; the create is an `effect` call, so any attempt after an unknown outcome (a timeout,
+ * a lost connection, a step re-run after a crash, a replay or a takeover) first lets the earlier call settle, then
+ * looks the tag up before creating; a second tagged organization is reported, never used; and the ID is recorded on
+ * the user (custom-data merge) right after creation.
  */
 export function personalOrganization(options: Options): Automation {
   const target = (input: Parameters<Automation['wants']>[0]) => {
@@ -86,22 +109,42 @@ export function personalOrganization(options: Options): Automation {
           ? { userId, organizationId: recorded, wouldEnsureMembership: true, roles }
           : { userId, wouldCreate: name, roles, recordIn: `customData.${options.customDataKey}` };
       }
-      let organizationId = typeof recorded === 'string' ? recorded : undefined;
+      let organizationId: string | undefined;
+      if (typeof recorded === 'string') {
+        organizationId =
+          (await ctx.call('check recorded organization', (logto) =>
+            verifiedRecorded(logto, recorded, userId),
+          )) ?? undefined;
+        if (!organizationId)
+          ctx.log.warn(
+            `customData.${options.customDataKey} names an organization not made for this user; ignored`,
+          );
+      }
       const created = organizationId === undefined;
+      let duplicates: string[] = [];
       if (!organizationId) {
-        const org = await ctx.call('create organization', async (logto, attempt) => {
-          if (ctx.resumed || attempt.number > 1) {
-            const earlier = await findTagged(logto, name, userId);
-            if (earlier) return { id: earlier.id, found: true };
-          }
-          const made = await logto.organizations.create({
-            name,
-            description: options.description,
-            customData: { [OWNER_TAG]: userId },
-          });
-          return { id: made.id, found: false };
-        });
+        const org = await ctx.call(
+          'create organization',
+          async (logto, attempt) => {
+            if (attempt.uncertain) {
+              const [earlier, ...more] = await findTagged(logto, name, userId);
+              if (earlier) return { id: earlier.id, found: true, duplicates: more.map((extra) => extra.id) };
+            }
+            const made = await logto.organizations.create({
+              name,
+              description: options.description,
+              customData: { [OWNER_TAG]: userId },
+            });
+            return { id: made.id, found: false, duplicates: [] as string[] };
+          },
+          { effect: true },
+        );
         organizationId = org.id;
+        duplicates = org.duplicates;
+        if (duplicates.length > 0)
+          ctx.log.error(
+            `more organizations are tagged for user ${userId}, not used: ${duplicates.join(', ')}`,
+          );
         const id = organizationId;
         await ctx.call('record organization on user', (logto) =>
           logto.users.mergeCustomData(userId, { [options.customDataKey]: id }),
@@ -114,7 +157,14 @@ export function personalOrganization(options: Options): Automation {
           logto.organizations.assignUserRoles(id, userId, { organizationRoleNames: roles }),
         );
       }
-      return { userId, organizationId: id, name, created, roles };
+      return {
+        userId,
+        organizationId: id,
+        name,
+        created,
+        roles,
+        ...(duplicates.length > 0 ? { duplicates } : {}),
+      };
     },
   };
 }

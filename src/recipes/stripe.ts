@@ -67,7 +67,8 @@ async function findUser(
  * to the Logto user (metadata user ID, `client_reference_id` or email); subscription events grant the roles of the
  * subscription's prices while its status is active (or trialing) and remove the roles of every other configured
  * price; `customData.<key>` records `{customerId, subscriptionId, plan, status, updatedAt}`. Events older than the
- * last one applied (Stripe does not order deliveries) change nothing.
+ * last one applied for the user (Stripe does not order deliveries) change nothing: the order is a watermark in D1,
+ * not the `updatedAt` in customData, which the user may be able to write.
  */
 export function stripeSubscriptions(options: Options): Automation {
   const allRoles = [...new Set(Object.values(options.prices).flatMap((price) => price.roles))];
@@ -85,11 +86,13 @@ export function stripeSubscriptions(options: Options): Automation {
         if (customerId) await ctx.links.save('stripe', customerId, id);
         return id;
       });
+      // Stripe does not order deliveries. The order is kept in D1 (customData may be writable by the user).
+      const newest = ctx.dryRun
+        ? ((await ctx.call('order', () => ctx.watermark.current('stripe', userId))) ?? 0) <= event.created
+        : await ctx.call('order', () => ctx.watermark.advance('stripe', userId, event.created));
+      if (!newest) return { userId, skipped: true, reason: 'a newer Stripe event was applied already' };
       const user = await ctx.call('read user', (logto) => logto.users.get(userId));
       const stamp = obj(obj(user.customData)[options.customDataKey]);
-      const lastApplied = typeof stamp.updatedAt === 'number' ? stamp.updatedAt : 0;
-      if (event.created < lastApplied)
-        return { userId, skipped: true, reason: 'a newer Stripe event was applied already' };
 
       if (event.type === 'checkout.session.completed') {
         const next = { ...stamp, customerId, updatedAt: event.created };
@@ -117,6 +120,12 @@ export function stripeSubscriptions(options: Options): Automation {
           wouldMerge: { [options.customDataKey]: next },
         };
 
+      // A newer event for this user may have taken the watermark while this one read: it then applies, not this.
+      const still = await ctx.call(
+        'still newest',
+        async () => ((await ctx.watermark.current('stripe', userId)) ?? 0) <= event.created,
+      );
+      if (!still) return { userId, skipped: true, reason: 'a newer Stripe event arrived while this one ran' };
       if (grant.length > 0) {
         await ctx.call('grant roles', async (logto) => {
           await assignRolesByName(logto, userId, grant);

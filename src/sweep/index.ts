@@ -1,13 +1,9 @@
 import type { AutomationInput } from '../automations/types';
+import type { Pipeline } from '../composition';
 import { sha256Hex } from '../hash';
-import type { Journal, NewEvent } from '../journal';
+import type { Journal, NewEvent, ScanState } from '../journal';
 import { type LogtoClient, MAX_PAGE_SIZE, type User } from '../logto-client';
-import { planFor } from '../pipeline/plan';
-import { startRuns } from '../pipeline/starter';
-import type { Pipeline } from '../services';
-import { createScanStateStore, type ScanState } from './state';
-
-export { createScanStateStore, type ScanState } from './state';
+import { type Enqueue, planFor } from '../pipeline';
 
 export interface ScanOptions {
   /** `reconcile` or `cleanup`: names the state row. */
@@ -34,12 +30,14 @@ export interface ScanReport {
 }
 
 interface ScanDeps {
-  db: D1Database;
-  journal: Pick<Journal, 'record'>;
+  journal: Pick<Journal, 'scans'>;
+  enqueue: Pick<Enqueue, 'recordAndStart'>;
   logto: Pick<LogtoClient, 'request'>;
-  workflow: Workflow<{ eventKey: string }>;
   now: () => number;
 }
+
+/** A scan waits this long at most for a rate-governor slot per page (it runs in a cron, not a request). */
+const SCAN_GOVERNOR_WAIT_MS = 30_000;
 
 /**
  * Pages through Logto's users (newest first — the only order `GET /api/users` offers) from the newest down to the
@@ -52,7 +50,7 @@ export async function scanUsers(
   options: ScanOptions,
   decide: (users: User[], run: { startedAt: number }) => Promise<NewEvent[]>,
 ): Promise<ScanReport> {
-  const store = createScanStateStore(deps.db);
+  const store = deps.journal.scans;
   const now = deps.now();
   const saved = await store.get(options.name);
   const state: ScanState = saved ?? {
@@ -82,7 +80,10 @@ export async function scanUsers(
   const report: ScanReport = { name: options.name, pages: 0, scanned: 0, queued: 0, finished: false };
   for (let page = state.resumePage ?? 1; report.pages < options.maxPages; page++) {
     const query = new URLSearchParams({ page: String(page), page_size: String(MAX_PAGE_SIZE) });
-    const { data: users } = await deps.logto.request<User[]>('GET', '/users', { query });
+    const { data: users } = await deps.logto.request<User[]>('GET', '/users', {
+      query,
+      governorWaitMs: SCAN_GOVERNOR_WAIT_MS,
+    });
     report.pages++;
     const downTo = state.scannedDownTo;
     // Users already handled in this run (equal times are handled again: the journal dedupes them).
@@ -92,16 +93,7 @@ export async function scanUsers(
     );
     const events =
       candidates.length > 0 ? await decide(candidates, { startedAt: state.runStartedAt ?? now }) : [];
-    const recorded: NewEvent[] = [];
-    for (const event of events) if ((await deps.journal.record(event)).inserted) recorded.push(event);
-    if (recorded.length > 0) {
-      await startRuns(
-        deps.workflow,
-        recorded
-          .filter((event) => event.status === 'received')
-          .map((event) => ({ eventKey: event.eventKey, replays: 0 })),
-      );
-    }
+    const recorded = await deps.enqueue.recordAndStart(events.map((event) => ({ event })));
     report.scanned += candidates.length;
     report.queued += recorded.length;
     state.scanned += candidates.length;
@@ -150,7 +142,7 @@ export function reconcileDecider(pipeline: Pick<Pipeline, 'automations' | 'journ
       const keys = planFor(pipeline.automations, input, false).map((planned) => planned.actionKey);
       return { user, keys, unkeyed: keys.some((key) => key === undefined) };
     });
-    const done = await pipeline.journal.doneActions(
+    const done = await pipeline.journal.actions.doneActions(
       wanted.flatMap((w) => w.keys.filter((key): key is string => !!key)),
     );
     const events: NewEvent[] = [];

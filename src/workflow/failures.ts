@@ -1,8 +1,8 @@
 import { AutomationError } from '../automations/types';
+import { ConfigError } from '../composition';
 import { FetchTimeoutError } from '../http-retry';
 import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';
-import { LogtoApiError } from '../logto-client';
-import { ConfigError } from '../services';
+import { GovernorBusyError, LogtoApiError } from '../logto-client';
 
 /** A failed step, as stored in the step's result and then in the journal. Never holds a secret or a token. */
 export interface StepFailure {
@@ -14,6 +14,11 @@ export interface StepFailure {
   retryable: boolean;
   /** Set on a 429 whose Retry-After the client did not wait inline: the step sleeps this long. */
   retryAfterMs?: number;
+  /**
+   * Not a failure of the call but a wait before it (the rate governor had no slot; an uncertain effect is settling):
+   * the run sleeps `retryAfterMs` durably and does not count an attempt.
+   */
+  wait?: boolean;
 }
 
 const MAX_MESSAGE = 300;
@@ -21,6 +26,14 @@ const cut = (message: string) => message.slice(0, MAX_MESSAGE);
 
 /** Maps anything a step may throw to a {@link StepFailure}. Unknown errors are retryable (bounded by attempts). */
 export function classifyFailure(error: unknown): StepFailure {
+  if (error instanceof GovernorBusyError)
+    return {
+      code: 'governor_wait',
+      message: cut(error.message),
+      retryable: true,
+      retryAfterMs: error.retryAfterMs,
+      wait: true,
+    };
   if (error instanceof LogtoApiError) {
     return {
       code: error.logtoCode,

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { parseLogtoConfig } from '../../src/config';
-import { createTokenCache } from '../../src/kv-token-cache';
+import { createTokenBroker, createTokenCache } from '../../src/kv-token-cache';
 import { createLogtoClient } from '../../src/logto-client';
 import { setupLogto } from '../helpers';
 
@@ -30,7 +30,8 @@ export async function contractTarget() {
     if (!parsed.ok) throw new Error(`e2e configuration: ${parsed.variable} ${parsed.reason}`);
     const { config } = parsed;
     const fetcher: typeof fetch = (input, init) => fetch(input, init);
-    const tokens = createTokenCache({ ...config, kv: env.TOKEN_CACHE, fetch: fetcher });
+    const broker = createTokenBroker({ ...config, kv: env.TOKEN_CACHE, fetch: fetcher });
+    const tokens = createTokenCache({ ...config, kv: env.TOKEN_CACHE, fetch: fetcher, broker });
     return {
       kind: 'real' as const,
       emulator: undefined,

@@ -20,7 +20,8 @@ export interface ScanState {
 type Row = Record<string, unknown>;
 const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
-export function createScanStateStore(db: D1Database) {
+/** The `sweep_state` table: one row per user scan. */
+export function createScanStateTable(db: D1Database) {
   return {
     async get(name: string): Promise<ScanState | undefined> {
       const row = await db.prepare('SELECT * FROM sweep_state WHERE name = ?1').bind(name).first<Row>();
@@ -62,3 +63,4 @@ export function createScanStateStore(db: D1Database) {
     },
   };
 }
+export type ScanStateTable = ReturnType<typeof createScanStateTable>;

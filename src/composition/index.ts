@@ -1,10 +1,18 @@
+/**
+ * The composition root: the one place that turns a Worker `env` into the objects the handlers, crons and Workflow
+ * runs use — configuration, the token cache, the Management API client (paced by the tenant's governor), the
+ * journal, the automations and the enqueue path — once per isolate. Per-isolate state here is values only (see the
+ * runtime rule in docs/architecture.md); Durable Object stubs are made per call, never kept.
+ */
 import { waitUntil } from 'cloudflare:workers';
 import type { Automation } from '../automations';
 import { type LogtoConfig, parseLogtoConfig } from '../config';
 import { type PipelineConfig, parsePipelineConfig } from '../config/pipeline';
+import { createBrokerClient, createGovernorClient, type GovernorStats, governorNameOf } from '../governor';
 import { createJournal, type Journal } from '../journal';
 import { createTokenCache, type TokenCache } from '../kv-token-cache';
 import { createLogtoClient, type LogtoClient, PROJECT_USER_AGENT } from '../logto-client';
+import { createEnqueue, type Enqueue, STARTER_NAME } from '../pipeline';
 import { type AutomationConfig, automationsFromConfig, parseAutomationConfig } from '../recipes';
 
 /** What a request handler needs, built once per isolate so the token and role caches live across requests. */
@@ -12,6 +20,8 @@ export interface Services {
   config: LogtoConfig;
   tokens: TokenCache;
   logto: LogtoClient;
+  /** The tenant's governor: its window and token state (health checks, benchmarks). */
+  governorStats(): Promise<GovernorStats>;
 }
 
 /** Thrown when the configuration is incomplete or malformed; carries the variable name, never its value. */
@@ -38,7 +48,7 @@ export interface ServiceDeps {
 
 const NO_RECIPES = parseAutomationConfig({});
 
-type Bindings = Pick<Env, 'TOKEN_CACHE'>;
+type Bindings = Pick<Env, 'TOKEN_CACHE' | 'GOVERNOR'>;
 
 /**
  * One value per isolate built from a validated configuration: `parse` runs when the runtime hands a new `env`
@@ -79,15 +89,15 @@ function perIsolate<E, C, V>(
  */
 export function createServiceProvider(deps: ServiceDeps = {}): (env: Bindings) => Services {
   return perIsolate(parseLogtoConfig, (env: Bindings, config: LogtoConfig) => {
+    const namespace = env.GOVERNOR;
+    const governor = () => namespace.get(namespace.idFromName(governorNameOf(config.endpoint)));
     const tokens = createTokenCache({
       ...config,
       kv: env.TOKEN_CACHE,
+      broker: createBrokerClient(governor, config),
       fetch: deps.fetch,
       now: deps.now,
-      sleep: deps.sleep,
       skewSeconds: config.tokenExpirySkewSeconds,
-      timeoutMs: config.apiTimeoutMs,
-      userAgent: PROJECT_USER_AGENT,
       waitUntil,
     });
     const logto = createLogtoClient({
@@ -97,16 +107,19 @@ export function createServiceProvider(deps: ServiceDeps = {}): (env: Bindings) =
       now: deps.now,
       sleep: deps.sleep,
       timeoutMs: config.apiTimeoutMs,
-      budget: config.rateBudget,
+      governor: config.rateBudget ? createGovernorClient(governor, config.rateBudget) : undefined,
+      userAgent: PROJECT_USER_AGENT,
     });
-    return { config, tokens, logto };
+    return { config, tokens, logto, governorStats: () => governor().stats() };
   });
 }
 
-/** What the webhook pipeline needs: its configuration, the journal and the enabled automations. */
+/** What the webhook pipeline needs: its configuration, the journal, the enqueue path and the enabled automations. */
 export interface Pipeline {
   config: PipelineConfig;
   journal: Journal;
+  /** Record → claim → start: the one way work enters the engine. */
+  enqueue: Enqueue;
   /** The recipes (`automations.config.ts`). */
   recipes: AutomationConfig;
   /** Every enabled automation, built from the recipes and SIGNUP_ROLE_NAMES. */
@@ -115,7 +128,10 @@ export interface Pipeline {
   dryRun: boolean;
 }
 
-type PipelineBindings = Pick<Env, 'JOURNAL'>;
+type PipelineBindings = Pick<Env, 'JOURNAL' | 'STARTER'>;
+
+/** The deployment's run starter (a Durable Object): a stub per call, never kept. */
+const starterOf = (env: PipelineBindings) => () => env.STARTER.get(env.STARTER.idFromName(STARTER_NAME));
 
 /**
  * Returns the pipeline for `env`, validating LOGTO_WEBHOOK_SIGNING_KEY and friends the first time it sees that `env`.
@@ -136,9 +152,13 @@ export function createPipelineProvider(
     }
     return cached.automations;
   };
-  const pipelineOf = (config: PipelineConfig, journal: Journal): Pipeline => ({
+  const pipelineOf = (config: PipelineConfig, journal: Journal, env: PipelineBindings): Pipeline => ({
     config,
     journal,
+    enqueue: createEnqueue({
+      journal,
+      start: (requests, options) => starterOf(env)().hold(requests, options),
+    }),
     get recipes() {
       return deps.recipes?.() ?? NO_RECIPES;
     },
@@ -152,7 +172,7 @@ export function createPipelineProvider(
   return perIsolate(
     parsePipelineConfig,
     (env: PipelineBindings, config: PipelineConfig) =>
-      pipelineOf(config, createJournal(env.JOURNAL, deps.now)),
-    (pipeline, env) => pipelineOf(pipeline.config, createJournal(env.JOURNAL, deps.now)),
+      pipelineOf(config, createJournal(env.JOURNAL, deps.now), env),
+    (pipeline, env) => pipelineOf(pipeline.config, createJournal(env.JOURNAL, deps.now), env),
   );
 }

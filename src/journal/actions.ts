@@ -1,0 +1,178 @@
+/**
+ * The ledger: `actions` (one row per thing done for a subject, claimed by the event that does it), `coverage` (which
+ * actions an event left to their owner) and `effect_entries` (entries into non-idempotent steps). Storage only, and
+ * every write is one conditional statement: a claim is `INSERT … ON CONFLICT DO NOTHING`, a takeover re-checks in the
+ * same statement that the owner still holds the claim and has failed, a completion that the event still owns it.
+ */
+
+/** A claim as read back: its owner and the owner event's status and attempts. */
+export interface ClaimRow {
+  actionKey: string;
+  eventKey: string;
+  status: 'claimed' | 'done';
+  takenOverFrom: string | null;
+  /** The owner event's status (null when the row has no event). */
+  ownerStatus: string | null;
+  ownerAttempts: number | null;
+}
+
+export interface ActionRecord {
+  eventKey: string;
+  status: string;
+  detail: unknown;
+  doneAt: number | null;
+}
+
+type Row = Record<string, unknown>;
+const toClaim = (row: Row): ClaimRow => ({
+  actionKey: String(row.action_key),
+  eventKey: String(row.event_key),
+  status: row.status as ClaimRow['status'],
+  takenOverFrom: (row.taken_over_from as string | null) ?? null,
+  ownerStatus: (row.owner_status as string | null) ?? null,
+  ownerAttempts:
+    row.owner_attempts === null || row.owner_attempts === undefined ? null : Number(row.owner_attempts),
+});
+
+/** D1 binds at most 100 parameters per statement. */
+const PARAMS_PER_STATEMENT = 90;
+
+export function createActionsTable(db: D1Database, now: () => number) {
+  return {
+    toClaim,
+    /** Claims `actionKey` for `eventKey` unless someone holds it (the first writer wins). */
+    claimStatement: (actionKey: string, eventKey: string) =>
+      db
+        .prepare(
+          `INSERT INTO actions (action_key, event_key, status, claimed_at) VALUES (?1, ?2, 'claimed', ?3)
+           ON CONFLICT (action_key) DO NOTHING`,
+        )
+        .bind(actionKey, eventKey, now()),
+    /** Every claim on `actionKeys`, with its owner's status and attempts. */
+    ownersStatement: (actionKeys: readonly string[]) =>
+      db
+        .prepare(
+          `SELECT a.action_key, a.event_key, a.status, a.taken_over_from, e.status AS owner_status,
+             e.attempts AS owner_attempts FROM actions a LEFT JOIN events e ON e.event_key = a.event_key
+           WHERE a.action_key IN (SELECT value FROM json_each(?1))`,
+        )
+        .bind(JSON.stringify([...new Set(actionKeys)])),
+    /** The claims `eventKey` holds. */
+    heldStatement: (eventKey: string) =>
+      db
+        .prepare(`SELECT action_key, event_key, status, taken_over_from FROM actions WHERE event_key = ?1`)
+        .bind(eventKey),
+    /**
+     * Takes over `actionKey` from `from` for `to` — only while `from` still holds it unfinished and has failed (or
+     * is gone): a replay of the failed owner that started first wins. True when taken.
+     */
+    async takeOver(actionKey: string, from: string, to: string): Promise<boolean> {
+      const result = await db
+        .prepare(
+          `UPDATE actions SET event_key = ?1, claimed_at = ?2, taken_over_from = ?4
+           WHERE action_key = ?3 AND event_key = ?4 AND status = 'claimed'
+             AND NOT EXISTS (SELECT 1 FROM events WHERE event_key = ?4 AND status <> 'failed')`,
+        )
+        .bind(to, now(), actionKey, from)
+        .run();
+      return (result.meta.changes ?? 0) > 0;
+    },
+    /** Marks an action done — only while `eventKey` owns it. */
+    completeStatement: (actionKey: string, eventKey: string, detail: unknown) =>
+      db
+        .prepare(
+          `UPDATE actions SET status = 'done', detail = ?1, done_at = ?2
+           WHERE action_key = ?3 AND event_key = ?4 AND status = 'claimed'`,
+        )
+        .bind(JSON.stringify(detail ?? null).slice(0, 2000), now(), actionKey, eventKey),
+    /** Releases the unfinished claims of `eventKey` on actions other than `keep` (its plan changed). */
+    releaseStatement: (eventKey: string, keep: readonly string[]) =>
+      db
+        .prepare(
+          `DELETE FROM actions WHERE event_key = ?1 AND status = 'claimed'
+           AND action_key NOT IN (SELECT value FROM json_each(?2))`,
+        )
+        .bind(eventKey, JSON.stringify(keep)),
+    /** Records that `eventKey` left `actionKey` to its owner. */
+    coverStatement: (actionKey: string, eventKey: string) =>
+      db
+        .prepare('INSERT INTO coverage (action_key, event_key) VALUES (?1, ?2) ON CONFLICT DO NOTHING')
+        .bind(actionKey, eventKey),
+    /** Forgets what `eventKey` left to others (it is about to run again). */
+    uncoverStatement: (eventKey: string) =>
+      db.prepare('DELETE FROM coverage WHERE event_key = ?1').bind(eventKey),
+    /**
+     * Events that left an action to an owner that has failed and still holds it unfinished: they must run again.
+     * Starts from the failed events (few), not from the coverage table (one row per covered event).
+     */
+    async coveredByFailed(limit: number): Promise<string[]> {
+      const { results } = await db
+        .prepare(
+          `SELECT DISTINCT c.event_key FROM events o
+           JOIN actions a ON a.event_key = o.event_key AND a.status = 'claimed'
+           JOIN coverage c ON c.action_key = a.action_key
+           JOIN events e ON e.event_key = c.event_key AND e.status IN ('covered', 'done')
+           WHERE o.status = 'failed' LIMIT ?1`,
+        )
+        .bind(limit)
+        .all<Row>();
+      return results.map((row) => String(row.event_key));
+    },
+    /** Which of `actionKeys` are done (by any event). */
+    async doneActions(actionKeys: readonly string[]): Promise<Set<string>> {
+      const done = new Set<string>();
+      for (let i = 0; i < actionKeys.length; i += PARAMS_PER_STATEMENT) {
+        const chunk = actionKeys.slice(i, i + PARAMS_PER_STATEMENT);
+        const { results } = await db
+          .prepare(
+            `SELECT action_key FROM actions WHERE status = 'done'
+             AND action_key IN (${chunk.map((_, n) => `?${n + 1}`).join(', ')})`,
+          )
+          .bind(...chunk)
+          .all<Row>();
+        for (const row of results) done.add(String(row.action_key));
+      }
+      return done;
+    },
+    async get(actionKey: string): Promise<ActionRecord | undefined> {
+      const row = await db
+        .prepare('SELECT * FROM actions WHERE action_key = ?1')
+        .bind(actionKey)
+        .first<Row>();
+      if (!row) return undefined;
+      return {
+        eventKey: String(row.event_key),
+        status: String(row.status),
+        detail: row.detail ? JSON.parse(String(row.detail)) : null,
+        doneAt: row.done_at === null ? null : Number(row.done_at),
+      };
+    },
+    /**
+     * Counts one more entry into a non-idempotent step, before it calls Logto, and returns the count and when the
+     * previous entry was (0 and null on the first). One statement.
+     */
+    async enterEffect(effectKey: string): Promise<{ entries: number; previousAt: number | null }> {
+      const at = now();
+      const row = await db
+        .prepare(
+          `INSERT INTO effect_entries (effect_key, entries, first_at, last_at) VALUES (?1, 1, ?2, ?2)
+           ON CONFLICT (effect_key) DO UPDATE SET entries = entries + 1, previous_at = last_at, last_at = ?2
+           RETURNING entries, previous_at`,
+        )
+        .bind(effectKey, at)
+        .first<Row>();
+      const entries = Number(row?.entries ?? 1);
+      return { entries, previousAt: entries > 1 ? Number(row?.previous_at) : null };
+    },
+    /** When a non-idempotent step was last entered (null: never). */
+    async lastEffectEntry(effectKey: string): Promise<number | null> {
+      const row = await db
+        .prepare('SELECT last_at FROM effect_entries WHERE effect_key = ?1')
+        .bind(effectKey)
+        .first<Row>();
+      return row ? Number(row.last_at) : null;
+    },
+  };
+}
+
+export type ActionsTable = ReturnType<typeof createActionsTable>;

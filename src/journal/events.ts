@@ -1,0 +1,289 @@
+/**
+ * The `events` table: one row per inbound event, the durable record the Worker answers 2xx after. Storage only: every
+ * status change is one conditional statement (it names the statuses it may leave), so two writers racing for one row
+ * cannot both win. Policy (who claims what, when a run is done) lives in src/pipeline.
+ */
+
+export type EventStatus = 'received' | 'running' | 'done' | 'failed' | 'ignored' | 'self' | 'covered';
+
+export const EVENT_STATUSES: readonly EventStatus[] = [
+  'received',
+  'running',
+  'done',
+  'failed',
+  'ignored',
+  'self',
+  'covered',
+];
+
+export interface JournalEntry {
+  eventKey: string;
+  source: string;
+  eventType: string;
+  subject: string | null;
+  receivedAt: number;
+  status: EventStatus;
+  attempts: number;
+  lastErrorCode: string | null;
+  lastErrorMessage: string | null;
+  rawBody: string;
+  finishedAt: number | null;
+  updatedAt: number;
+  /** How many times the event was replayed or re-opened; each run has its own Workflow instance ID. */
+  replays: number;
+  /** What the last run did, per automation (or would have done, in a dry run). */
+  result: unknown;
+  /** The sender's own ID of a callback (Stripe event id, `X-GitHub-Delivery`, `webhook-id`). */
+  externalId: string | null;
+  /** `covered`: the event that holds this event's actions (the first, when several). */
+  coveredBy: string | null;
+}
+
+export interface NewEvent {
+  eventKey: string;
+  source: string;
+  eventType: string;
+  subject?: string | null;
+  status: Extract<EventStatus, 'received' | 'ignored' | 'self'>;
+  rawBody: string;
+  externalId?: string | null;
+  /** Why an event is `ignored`/`self` (stored in the last-error columns, e.g. `unknown_event`). */
+  reason?: { code: string; message: string };
+}
+
+export interface ListFilter {
+  status?: EventStatus;
+  source?: string;
+  eventType?: string;
+  /** Inclusive lower bound on `receivedAt` (epoch ms). */
+  since?: number;
+  /** Exclusive upper bound on `receivedAt` (epoch ms). */
+  until?: number;
+  /** Page size, 1–100 (default 50). */
+  limit?: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+}
+
+/** How a run (or the settling before it) ends an event. */
+export interface EventOutcome {
+  status: Extract<EventStatus, 'done' | 'failed' | 'covered'>;
+  failure?: { code: string; message: string };
+  result?: unknown;
+  coveredBy?: string | null;
+}
+
+/** Error messages are cut to this length before they are stored (they never contain secrets). */
+export const MAX_ERROR_MESSAGE_CHARS = 500;
+/** Results are cut to this many characters of JSON (a summary, not a log). */
+export const MAX_RESULT_CHARS = 4000;
+const TERMINAL: readonly EventStatus[] = ['done', 'failed', 'ignored', 'self', 'covered'];
+/** Statuses an operator may replay: `received`/`running` are being handled; `self` is never run (no loops). */
+export const REPLAYABLE: readonly EventStatus[] = ['done', 'failed', 'ignored', 'covered'];
+
+type Row = Record<string, unknown>;
+const toEntry = (row: Row): JournalEntry => ({
+  eventKey: String(row.event_key),
+  source: String(row.source),
+  eventType: String(row.event_type),
+  subject: (row.subject as string | null) ?? null,
+  receivedAt: Number(row.received_at),
+  status: row.status as EventStatus,
+  attempts: Number(row.attempts),
+  lastErrorCode: (row.last_error_code as string | null) ?? null,
+  lastErrorMessage: (row.last_error_message as string | null) ?? null,
+  rawBody: String(row.raw_body),
+  finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+  updatedAt: Number(row.updated_at),
+  replays: Number(row.replays ?? 0),
+  result: row.result ? JSON.parse(String(row.result)) : null,
+  externalId: (row.external_id as string | null) ?? null,
+  coveredBy: (row.covered_by as string | null) ?? null,
+});
+
+export const resultJson = (result: unknown) => {
+  if (result === undefined) return null;
+  const json = JSON.stringify(result);
+  return json.length <= MAX_RESULT_CHARS
+    ? json
+    : JSON.stringify({ truncated: json.slice(0, MAX_RESULT_CHARS) });
+};
+
+/** Workflow instance ID of an event's current run: `evt-<key>` for the first, `evt-<key>-r<n>` for replay n. */
+export const instanceIdOf = (entry: Pick<JournalEntry, 'eventKey' | 'replays'>): string =>
+  entry.replays > 0 ? `evt-${entry.eventKey}-r${entry.replays}` : `evt-${entry.eventKey}`;
+
+const encodeCursor = (entry: JournalEntry) => btoa(`${entry.receivedAt}:${entry.eventKey}`);
+function decodeCursor(cursor: string): { receivedAt: number; eventKey: string } | undefined {
+  try {
+    const [at, key] = atob(cursor).split(':');
+    return at && key && /^\d+$/.test(at) ? { receivedAt: Number(at), eventKey: key } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const placeholders = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => `?${from + i}`).join(', ');
+
+/** The events table over D1. Statement builders (`…Statement`) are for batches the pipeline composes. */
+export function createEventsTable(db: D1Database, now: () => number) {
+  return {
+    toEntry,
+    /** Records a new event; `inserted` is false for a duplicate (same key), which is left untouched. */
+    async record(event: NewEvent): Promise<{ inserted: boolean }> {
+      const at = now();
+      const finished = event.status === 'received' ? null : at;
+      const result = await db
+        .prepare(
+          `INSERT INTO events (event_key, source, event_type, subject, received_at, status, raw_body, finished_at,
+             updated_at, last_error_code, last_error_message, external_id)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11) ON CONFLICT (event_key) DO NOTHING`,
+        )
+        .bind(
+          event.eventKey,
+          event.source,
+          event.eventType,
+          event.subject ?? null,
+          at,
+          event.status,
+          event.rawBody,
+          finished,
+          event.reason?.code ?? null,
+          event.reason?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
+          event.externalId ?? null,
+        )
+        .run();
+      return { inserted: (result.meta.changes ?? 0) > 0 };
+    },
+    async get(eventKey: string): Promise<JournalEntry | undefined> {
+      const row = await db.prepare('SELECT * FROM events WHERE event_key = ?1').bind(eventKey).first<Row>();
+      return row ? toEntry(row) : undefined;
+    },
+    selectStatement: (eventKey: string) =>
+      db.prepare('SELECT * FROM events WHERE event_key = ?1').bind(eventKey),
+    /** Newest first, keyset-paginated. */
+    async list(filter: ListFilter = {}): Promise<{ entries: JournalEntry[]; nextCursor?: string }> {
+      const limit = Math.min(100, Math.max(1, filter.limit ?? 50));
+      const where: string[] = [];
+      const values: unknown[] = [];
+      const add = (clause: string, value: unknown) => {
+        values.push(value);
+        where.push(clause.replaceAll('?', `?${values.length}`));
+      };
+      if (filter.status) add('status = ?', filter.status);
+      if (filter.source) add('source = ?', filter.source);
+      if (filter.eventType) add('event_type = ?', filter.eventType);
+      if (filter.since !== undefined) add('received_at >= ?', filter.since);
+      if (filter.until !== undefined) add('received_at < ?', filter.until);
+      const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+      if (cursor) {
+        values.push(cursor.receivedAt, cursor.eventKey);
+        where.push(`(received_at, event_key) < (?${values.length - 1}, ?${values.length})`);
+      }
+      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY received_at DESC, event_key DESC LIMIT ${limit + 1}`;
+      const { results } = await db
+        .prepare(sql)
+        .bind(...values)
+        .all<Row>();
+      const entries = results.slice(0, limit).map(toEntry);
+      const last = entries[entries.length - 1];
+      return results.length > limit && last ? { entries, nextCursor: encodeCursor(last) } : { entries };
+    },
+    /** Oldest first: events in `status` whose `column` (a time) is before `olderThan`. */
+    async listOlder(
+      status: EventStatus,
+      column: 'received_at' | 'updated_at',
+      olderThan: number,
+      limit: number,
+    ): Promise<JournalEntry[]> {
+      const { results } = await db
+        .prepare(`SELECT * FROM events WHERE status = ?1 AND ${column} < ?2 ORDER BY ${column} LIMIT ?3`)
+        .bind(status, olderThan, limit)
+        .all<Row>();
+      return results.map(toEntry);
+    },
+    /** Counts per status, for operators and tests. */
+    async counts(): Promise<Partial<Record<EventStatus, number>>> {
+      const { results } = await db
+        .prepare('SELECT status, COUNT(*) AS n FROM events GROUP BY status')
+        .all<Row>();
+      return Object.fromEntries(results.map((row) => [String(row.status), Number(row.n)]));
+    },
+    /** A run starts: `received`/`running` → `running`, one more attempt. Changes nothing in any other status. */
+    beginStatement: (eventKey: string) =>
+      db
+        .prepare(
+          `UPDATE events SET status = 'running', attempts = attempts + 1, updated_at = ?2
+           WHERE event_key = ?1 AND status IN ('received', 'running')`,
+        )
+        .bind(eventKey, now()),
+    /**
+     * Ends an event that is in one of `from` (the run's own `running`, or `received` for one settled before its run).
+     * `coveredBy` stays unless given.
+     */
+    finishStatement(eventKey: string, outcome: EventOutcome, from: readonly EventStatus[]) {
+      const at = now();
+      return db
+        .prepare(
+          `UPDATE events SET status = ?1, last_error_code = ?2, last_error_message = ?3, finished_at = ?4,
+             updated_at = ?4, result = COALESCE(?5, result), covered_by = COALESCE(?6, covered_by)
+           WHERE event_key = ?7 AND status IN (${placeholders(8, from.length)})`,
+        )
+        .bind(
+          outcome.status,
+          outcome.failure?.code ?? null,
+          outcome.failure?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
+          TERMINAL.includes(outcome.status) ? at : null,
+          resultJson(outcome.result),
+          outcome.coveredBy ?? null,
+          eventKey,
+          ...from,
+        );
+    },
+    /**
+     * Puts a finished event back to `received` for a new run (`replays` + 1: a new Workflow instance ID) and returns
+     * it; undefined when the event is unknown or not in one of `from` (default: the statuses an operator may replay).
+     */
+    async reopen(
+      eventKey: string,
+      from: readonly EventStatus[] = REPLAYABLE,
+    ): Promise<JournalEntry | undefined> {
+      const row = await db
+        .prepare(
+          `UPDATE events SET status = 'received', replays = replays + 1, finished_at = NULL, covered_by = NULL,
+             updated_at = ?1 WHERE event_key = ?2 AND status IN (${placeholders(3, from.length)}) RETURNING *`,
+        )
+        .bind(now(), eventKey, ...from)
+        .first<Row>();
+      return row ? toEntry(row) : undefined;
+    },
+    /**
+     * Fails a `running` event whose run is gone, only if its row has not changed since `seenUpdatedAt` (a live run
+     * that wrote in between wins). True when it was failed.
+     */
+    async failIfUnchanged(
+      eventKey: string,
+      seenUpdatedAt: number,
+      failure: { code: string; message: string },
+    ): Promise<boolean> {
+      const at = now();
+      const result = await db
+        .prepare(
+          `UPDATE events SET status = 'failed', last_error_code = ?1, last_error_message = ?2, finished_at = ?3,
+             updated_at = ?3 WHERE event_key = ?4 AND status = 'running' AND updated_at = ?5`,
+        )
+        .bind(failure.code, failure.message.slice(0, MAX_ERROR_MESSAGE_CHARS), at, eventKey, seenUpdatedAt)
+        .run();
+      return (result.meta.changes ?? 0) > 0;
+    },
+    /** Marks the run alive (its row changed), so the stale-run sweep leaves it alone. */
+    touchStatement: (eventKey: string) =>
+      db
+        .prepare(`UPDATE events SET updated_at = ?2 WHERE event_key = ?1 AND status = 'running'`)
+        .bind(eventKey, now()),
+  };
+}
+
+export type EventsTable = ReturnType<typeof createEventsTable>;

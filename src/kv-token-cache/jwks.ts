@@ -1,0 +1,108 @@
+import { errors, importJWK, type JSONWebKeySet, type JWK, type JWTHeaderParameters } from 'jose';
+import {
+  backoffDelayMs,
+  DEFAULT_RETRY_POLICY,
+  fetchWithTimeout,
+  type RetryPolicy,
+  realSleep,
+  type Sleep,
+} from '../http-retry';
+import { createValueFlight } from '../value-flight';
+
+/** The key set could not be fetched (after retries) or was not a key set. Retryable: Logto may be back soon. */
+export class JwksUnavailableError extends Error {
+  override readonly name = 'JwksUnavailableError';
+}
+
+export interface JwksCacheOptions {
+  /** `{endpoint}/oidc/jwks`. */
+  url: string;
+  fetch: typeof fetch;
+  now: () => number;
+  sleep?: Sleep;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  /** Least time between two fetches caused by an unknown `kid` (key rotation). Default 0: refetch on every miss. */
+  refetchCooldownMs?: number;
+}
+
+/** Resolves a JWT's verification key for jose's `jwtVerify`. */
+export type JwksKeyResolver = (header: JWTHeaderParameters) => Promise<CryptoKey>;
+
+const KTY_OF: Record<string, string> = { ES: 'EC', RS: 'RSA', PS: 'RSA', Ed: 'OKP' };
+
+function pick(set: JSONWebKeySet | undefined, header: JWTHeaderParameters): JWK | undefined {
+  const kty = KTY_OF[header.alg.slice(0, 2)];
+  return set?.keys.find(
+    (key) =>
+      (header.kid === undefined || key.kid === header.kid) &&
+      key.kty === kty &&
+      (key.alg === undefined || key.alg === header.alg) &&
+      (key.use === undefined || key.use === 'sig'),
+  );
+}
+
+const isKeySet = (value: unknown): value is JSONWebKeySet =>
+  typeof value === 'object' && value !== null && Array.isArray((value as JSONWebKeySet).keys);
+
+/**
+ * A per-isolate JWKS cache that holds values only — the key set and imported keys, never a pending fetch or import
+ * (see src/value-flight). A token whose `kid` is unknown causes one refetch (Logto rotated its keys). 5xx answers,
+ * timeouts and network errors are retried with backoff; what is left is a {@link JwksUnavailableError}, which the
+ * token checks report as `jwks_unavailable` (retryable), never as a bad token.
+ */
+export function createJwksCache(options: JwksCacheOptions): JwksKeyResolver {
+  const retry = options.retry ?? DEFAULT_RETRY_POLICY;
+  const sleep = options.sleep ?? realSleep;
+  const flight = createValueFlight();
+  let current: { set: JSONWebKeySet; at: number } | undefined;
+  const imported = new Map<string, CryptoKey>();
+
+  async function fetchSet(): Promise<JSONWebKeySet> {
+    for (let attempt = 1; ; attempt++) {
+      let retryable = true;
+      try {
+        const response = await fetchWithTimeout(
+          options.fetch,
+          new Request(options.url, { headers: { accept: 'application/json' } }),
+          options.timeoutMs ?? 10_000,
+        );
+        retryable = response.status >= 500 || response.status === 429;
+        if (response.ok) {
+          const body: unknown = await response.json().catch(() => undefined);
+          if (isKeySet(body)) return body;
+          retryable = false;
+        } else await response.body?.cancel();
+      } catch {
+        // A timeout or a lost connection: retried below.
+      }
+      if (!retryable || attempt > retry.retries)
+        throw new JwksUnavailableError('the JWKS could not be fetched');
+      await sleep(backoffDelayMs(retry, attempt));
+    }
+  }
+
+  const load = async (): Promise<JSONWebKeySet> => {
+    const set = await fetchSet();
+    current = { set, at: options.now() };
+    return set;
+  };
+
+  return async (header) => {
+    let jwk = pick(current?.set, header);
+    const cooled = !current || options.now() - current.at >= (options.refetchCooldownMs ?? 0);
+    if (!jwk && cooled) {
+      const seen = current;
+      // Another caller may be refetching already: take its value when it lands.
+      const set = await flight.get(() => (current !== seen ? current?.set : undefined), load);
+      jwk = pick(set, header);
+    }
+    if (!jwk) throw new errors.JWKSNoMatchingKey();
+    const id = `${jwk.kid ?? ''}|${header.alg}|${jwk.x ?? jwk.n ?? ''}`;
+    const cached = imported.get(id);
+    if (cached) return cached;
+    const key = (await importJWK(jwk, header.alg)) as CryptoKey;
+    imported.set(id, key);
+    return key;
+  };
+}

@@ -1,0 +1,33 @@
+export { CALLBACK_PROVIDERS, type CallbackProvider, ingestCallback } from './callbacks';
+export {
+  type ActionClaim,
+  beginRun,
+  claimActions,
+  claimVerdict,
+  coverWrites,
+  finishRun,
+  type LeftTo,
+  type PlannedClaim,
+  settleBeforeStart,
+  skippedResult,
+} from './claims';
+export { createEnqueue, type Enqueue, type Recorded, type StartRuns } from './enqueue';
+export {
+  decodeJson,
+  type IngestOutcome,
+  ingestLogtoDelivery,
+  isOwnEvent,
+  MAX_BODY_BYTES,
+  readBody,
+} from './ingest';
+export { inputOf } from './inputs';
+export { claimsBeforeStart, type PlannedAutomation, planFor } from './plan';
+export {
+  createStarterClass,
+  DEFAULT_STARTER_TIMINGS,
+  type EventRunParams,
+  STARTER_NAME,
+  type StarterTimings,
+  type StartRequest,
+  startRuns,
+} from './starter';

@@ -1,0 +1,148 @@
+import type { WorkflowStep } from 'cloudflare:workers';
+import type { AutomationContext, AutomationInput, CallOptions } from '../automations';
+import type { Journal } from '../journal';
+import type { LogtoClient } from '../logto-client';
+import { classifyFailure, type StepFailure } from './failures';
+
+/** Attempts per Management API step before the event is `failed` (backoff 2 s doubling to 5 min: ~13 min in all). */
+export const MAX_CALL_ATTEMPTS = 10;
+/** Waits (governor, settling effect) one call may do before the run gives up: each is a durable sleep. */
+const MAX_WAITS = 500;
+const BASE_BACKOFF_MS = 2_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+/** One attempt of one call: its inline retries, a governor wait and the timeouts fit well inside. */
+const CALL_STEP = { retries: { limit: 0, delay: 0 }, timeout: '5 minutes' } as const;
+
+/** Deterministic (no jitter): a resumed run must take the same path. */
+export const stepBackoffMs = (attempt: number) =>
+  Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
+
+/** Thrown out of `ctx.call` when a call cannot succeed or its attempts are exhausted. */
+class RunFailed extends Error {
+  constructor(readonly failure: StepFailure) {
+    super(failure.message);
+  }
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; failure: StepFailure };
+
+export interface CallContextOptions {
+  automation: string;
+  actionKey?: string;
+  resumed: boolean;
+  input: AutomationInput;
+  eventKey: string;
+  dryRun: boolean;
+  step: WorkflowStep;
+  logto: () => LogtoClient;
+  journal: () => Journal;
+  /** How long an uncertain effect may still commit on Logto's side after its call was given up (ms). */
+  settleMs: () => number;
+}
+
+/**
+ * The context one automation runs with. `call` is the durable unit: one `step.do` per attempt with the engine's
+ * retries off, its result a value (error objects do not survive a step boundary). Retryable failures sleep durably
+ * (`Retry-After` if Logto gave one, else 2 s doubling to 5 min) up to {@link MAX_CALL_ATTEMPTS}; a step that itself
+ * times out or dies is retried the same way (its outcome is unknown); waits for the rate governor do not count as
+ * attempts. A call marked `effect` (not idempotent) records each entry in D1 before calling Logto, so an attempt
+ * after an unknown outcome — even one the engine re-runs after a crash, whose attempt number restarts — knows it is
+ * uncertain, first waits until the earlier call can no longer commit, and then looks before it acts.
+ */
+export function createCallContext(options: CallContextOptions) {
+  const { automation, step, eventKey } = options;
+  const prefix = `[${automation}] event ${eventKey.slice(0, 12)}:`;
+  const effectKeyOf = (name: string) => `${options.actionKey ?? `${eventKey}:${automation}`}:${name}`;
+
+  async function attemptOnce<T>(
+    name: string,
+    fn: Parameters<AutomationContext['call']>[1],
+    attempt: number,
+    callOptions: CallOptions,
+  ): Promise<Outcome<T>> {
+    let uncertain = attempt > 1 || options.resumed;
+    if (callOptions.effect) {
+      const key = effectKeyOf(name);
+      const actions = options.journal().actions;
+      const last = await actions.lastEffectEntry(key);
+      if (last !== null) {
+        uncertain = true;
+        const settling = last + options.settleMs() - Date.now();
+        if (settling > 0) {
+          const message = `an earlier attempt may still commit on Logto's side; looking in ${settling} ms`;
+          return {
+            ok: false,
+            failure: {
+              code: 'effect_settling',
+              message,
+              retryable: true,
+              retryAfterMs: settling,
+              wait: true,
+            },
+          };
+        }
+      }
+      await actions.enterEffect(key);
+    }
+    try {
+      return { ok: true, value: (await fn(options.logto(), { number: attempt, uncertain })) as T };
+    } catch (error) {
+      return { ok: false, failure: classifyFailure(error) };
+    }
+  }
+
+  const context: AutomationContext = {
+    input: options.input,
+    eventKey,
+    dryRun: options.dryRun,
+    resumed: options.resumed,
+    links: {
+      find: (provider, externalId) => options.journal().links.linkedUser(provider, externalId),
+      save: (provider, externalId, userId) => options.journal().links.link(provider, externalId, userId),
+    },
+    watermark: {
+      advance: (scope, subject, position) =>
+        options.journal().links.advance(scope, subject, position, eventKey),
+      current: async (scope, subject) => (await options.journal().links.watermark(scope, subject))?.position,
+    },
+    log: {
+      info: (message) => console.log(prefix, message),
+      warn: (message) => console.warn(prefix, message),
+      error: (message) => console.error(prefix, message),
+    },
+    async call<T>(name: string, fn: Parameters<AutomationContext['call']>[1], callOptions: CallOptions = {}) {
+      const stepName = `${automation}: ${name}`;
+      for (let attempt = 1, waits = 0; ; ) {
+        const label = waits === 0 ? `${stepName} #${attempt}` : `${stepName} #${attempt}.${waits}`;
+        let outcome: Outcome<T>;
+        try {
+          outcome = (await step.do(
+            label,
+            CALL_STEP,
+            () => attemptOnce<T>(name, fn, attempt, callOptions) as never,
+          )) as Outcome<T>;
+        } catch (error) {
+          // The step itself timed out or died: the call's outcome is unknown. Retried like a 5xx.
+          const message = `the step ended without a result (${error instanceof Error ? error.name : 'error'})`;
+          outcome = { ok: false, failure: { code: 'step_timeout', message, retryable: true } };
+        }
+        if (outcome.ok) return outcome.value;
+        const { failure } = outcome;
+        if (failure.wait) {
+          if (++waits > MAX_WAITS) throw new RunFailed({ ...failure, retryable: false });
+          await step.sleep(`${label} wait`, Math.max(1, failure.retryAfterMs ?? 1_000));
+          continue;
+        }
+        if (!failure.retryable || attempt >= MAX_CALL_ATTEMPTS) throw new RunFailed(failure);
+        await step.sleep(`${label} backoff`, failure.retryAfterMs ?? stepBackoffMs(attempt));
+        attempt++;
+        waits = 0;
+      }
+    },
+  };
+  return {
+    context,
+    /** The failure a `call` gave up with, when `error` is one. */
+    failureOf: (error: unknown) => (error instanceof RunFailed ? error.failure : undefined),
+  };
+}
