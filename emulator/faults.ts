@@ -73,6 +73,8 @@ export function createFaults(options: {
   let rateLimit: RateLimit | undefined;
   const window: number[] = [];
   let status429 = 0;
+  /** 429s from the rate limit only (not injected ones). */
+  let rateLimited = 0;
   /** When each Management API call was let through the rate limit (emulator clock), for timelines. */
   const admitted: number[] = [];
 
@@ -97,6 +99,7 @@ export function createFaults(options: {
       return undefined;
     }
     status429++;
+    rateLimited++;
     const retryAfter = Math.max(1, Math.ceil(((window[0] ?? now) + rateLimit.windowMs - now) / 1000));
     c.header('Retry-After', String(retryAfter));
     return logtoError(c, 429, 'request.too_many_requests', 'Too many requests.');
@@ -145,12 +148,15 @@ export function createFaults(options: {
     /** User-Agents seen on Management API calls, with counts. */
     userAgents: (): Record<string, number> => Object.fromEntries(userAgents),
     status429: () => status429,
+    /** 429s the configured rate limit answered (injected 429 faults not included). */
+    rateLimited: () => rateLimited,
     /** Times (emulator clock) at which rate-limited Management API calls were admitted. */
     admitted: (): readonly number[] => admitted,
     resetCounts() {
       counts.clear();
       userAgents.clear();
       status429 = 0;
+      rateLimited = 0;
       admitted.length = 0;
     },
   };

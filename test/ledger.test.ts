@@ -219,9 +219,16 @@ describe('watermarks and effect entries', () => {
   it('counts entries into a non-idempotent step and tells when the previous one was', async () => {
     let now = 1_000;
     const { actions } = createJournal(env.JOURNAL, () => now);
-    expect(await actions.enterEffect('org:x:create')).toEqual({ entries: 1, previousAt: null });
+    expect(await actions.enterEffect('org:x:create')).toEqual({ entries: 1, previousAt: null, at: 1_000 });
     now = 5_000;
-    expect(await actions.enterEffect('org:x:create')).toEqual({ entries: 2, previousAt: 1_000 });
+    expect(await actions.enterEffect('org:x:create')).toEqual({ entries: 2, previousAt: 1_000, at: 5_000 });
     expect(await actions.lastEffectEntry('org:x:create')).toBe(5_000);
+    // An entry whose call never left (the governor had no slot) is taken back.
+    now = 9_000;
+    const entry = await actions.enterEffect('org:x:create');
+    await actions.leaveEffect('org:x:create', entry.at);
+    expect(await actions.lastEffectEntry('org:x:create')).toBe(5_000);
+    await actions.leaveEffect('org:y:create', (await actions.enterEffect('org:y:create')).at);
+    expect(await actions.lastEffectEntry('org:y:create')).toBeNull();
   });
 });

@@ -4,7 +4,7 @@ import {
   introspectWorkflow,
   waitOnExecutionContext,
 } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { createLogtoEmulator, type LogtoEmulatorOptions } from '../emulator';
 import { createJournal, type EventStatus } from '../src/journal';
 import { type AutomationConfigInput, parseAutomationConfig } from '../src/recipes';
@@ -32,8 +32,11 @@ export async function callWorker(input: RequestInfo | URL, init?: RequestInit, w
  * The whole pipeline wired in-process: a Logto emulator at the endpoint vitest.config.ts configures (with the roles
  * SIGNUP_ROLE_NAMES names), its webhooks delivered to the Worker, Workflow sleeps disabled. One per test file: the
  * Worker's isolate caches the emulator's token.
+ *
+ * `realRuntime`: each delivery is its own request to the Worker (`exports.default.fetch`, its own I/O context, as on
+ * Cloudflare, so a promise shared across requests would hang), and Workflow sleeps are real.
  */
-export async function setupPipeline(options: LogtoEmulatorOptions = {}) {
+export async function setupPipeline(options: LogtoEmulatorOptions & { realRuntime?: boolean } = {}) {
   const emulator = await createLogtoEmulator({ endpoint: env.LOGTO_ENDPOINT, ...options });
   testRuntime.fetch = emulator.fetch;
   const roleIds: Record<string, string> = {};
@@ -50,9 +53,11 @@ export async function setupPipeline(options: LogtoEmulatorOptions = {}) {
   }
   emulator.faults.resetCounts();
   emulator.webhooks.add({ url: HOOK_URL, signingKey: SIGNING_KEY });
-  emulator.webhooks.setDeliver((input, init) => callWorker(input, init));
-  const introspector = await introspectWorkflow(env.EVENT_WORKFLOW);
-  await introspector.modifyAll(async (m) => {
+  emulator.webhooks.setDeliver((input, init) =>
+    options.realRuntime ? exports.default.fetch(new Request(input, init)) : callWorker(input, init),
+  );
+  const introspector = options.realRuntime ? undefined : await introspectWorkflow(env.EVENT_WORKFLOW);
+  await introspector?.modifyAll(async (m) => {
     await m.disableSleeps();
     await m.disableRetryDelays();
   });

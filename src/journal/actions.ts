@@ -151,7 +151,9 @@ export function createActionsTable(db: D1Database, now: () => number) {
      * Counts one more entry into a non-idempotent step, before it calls Logto, and returns the count and when the
      * previous entry was (0 and null on the first). One statement.
      */
-    async enterEffect(effectKey: string): Promise<{ entries: number; previousAt: number | null }> {
+    async enterEffect(
+      effectKey: string,
+    ): Promise<{ entries: number; previousAt: number | null; at: number }> {
       const at = now();
       const row = await db
         .prepare(
@@ -162,7 +164,24 @@ export function createActionsTable(db: D1Database, now: () => number) {
         .bind(effectKey, at)
         .first<Row>();
       const entries = Number(row?.entries ?? 1);
-      return { entries, previousAt: entries > 1 ? Number(row?.previous_at) : null };
+      return { entries, previousAt: entries > 1 ? Number(row?.previous_at) : null, at };
+    },
+    /**
+     * Takes back the entry made at `at`, when the step turned out to send nothing (the rate governor had no slot):
+     * a call that never left must not make the next attempt look uncertain. Only while that entry is the last.
+     */
+    async leaveEffect(effectKey: string, at: number): Promise<void> {
+      await db.batch([
+        db
+          .prepare('DELETE FROM effect_entries WHERE effect_key = ?1 AND last_at = ?2 AND entries = 1')
+          .bind(effectKey, at),
+        db
+          .prepare(
+            `UPDATE effect_entries SET entries = entries - 1, last_at = COALESCE(previous_at, first_at),
+               previous_at = NULL WHERE effect_key = ?1 AND last_at = ?2 AND entries > 1`,
+          )
+          .bind(effectKey, at),
+      ]);
     },
     /** When a non-idempotent step was last entered (null: never). */
     async lastEffectEntry(effectKey: string): Promise<number | null> {

@@ -120,22 +120,17 @@ export function createRequester(options: RequesterOptions): Requester {
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     let refreshedToken = false;
     for (let attempt = 1; ; ) {
+      // The token first: a slot is held only around the HTTP call itself (its lease must not lapse while a token is
+      // being fetched, or the call would count from the lapse instead of its answer).
+      const token = await options.tokens.getToken();
       const admission = await admit(options, call.governorWaitMs ?? options.governorWaitMs);
-      let token = '';
-      let outcome: Response | Error;
-      try {
-        token = await options.tokens.getToken();
-        const headers = new Headers({ authorization: `Bearer ${token}`, 'user-agent': options.userAgent });
-        if (body !== undefined) headers.set('content-type', 'application/json');
-        outcome = await fetchWithTimeout(
-          options.fetch,
-          new Request(url, { method, headers, body }),
-          options.timeoutMs,
-        ).catch((error: unknown) => (error instanceof Error ? error : new Error('network error')));
-      } catch (error) {
-        await admission.release().catch(() => undefined);
-        throw error;
-      }
+      const headers = new Headers({ authorization: `Bearer ${token}`, 'user-agent': options.userAgent });
+      if (body !== undefined) headers.set('content-type', 'application/json');
+      const outcome: Response | Error = await fetchWithTimeout(
+        options.fetch,
+        new Request(url, { method, headers, body }),
+        options.timeoutMs,
+      ).catch((error: unknown) => (error instanceof Error ? error : new Error('network error')));
       // The slot counts from the answer; a 429 pauses every caller for its Retry-After.
       const pauseMs =
         outcome instanceof Response && outcome.status === 429

@@ -2,20 +2,13 @@ import type { WorkflowStep } from 'cloudflare:workers';
 import type { AutomationContext, AutomationInput, CallOptions } from '../automations';
 import type { Journal } from '../journal';
 import type { LogtoClient } from '../logto-client';
+import { MAX_CALL_ATTEMPTS, stepBackoffMs } from './backoff';
 import { classifyFailure, type StepFailure } from './failures';
 
-/** Attempts per Management API step before the event is `failed` (backoff 2 s doubling to 5 min: ~13 min in all). */
-export const MAX_CALL_ATTEMPTS = 10;
 /** Waits (governor, settling effect) one call may do before the run gives up: each is a durable sleep. */
 const MAX_WAITS = 500;
-const BASE_BACKOFF_MS = 2_000;
-const MAX_BACKOFF_MS = 5 * 60_000;
 /** One attempt of one call: its inline retries, a governor wait and the timeouts fit well inside. */
 const CALL_STEP = { retries: { limit: 0, delay: 0 }, timeout: '5 minutes' } as const;
-
-/** Deterministic (no jitter): a resumed run must take the same path. */
-export const stepBackoffMs = (attempt: number) =>
-  Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
 
 /** Thrown out of `ctx.call` when a call cannot succeed or its attempts are exhausted. */
 class RunFailed extends Error {
@@ -61,6 +54,7 @@ export function createCallContext(options: CallContextOptions) {
     callOptions: CallOptions,
   ): Promise<Outcome<T>> {
     let uncertain = attempt > 1 || options.resumed;
+    let entered: { key: string; at: number } | undefined;
     if (callOptions.effect) {
       const key = effectKeyOf(name);
       const actions = options.journal().actions;
@@ -82,12 +76,15 @@ export function createCallContext(options: CallContextOptions) {
           };
         }
       }
-      await actions.enterEffect(key);
+      entered = { key, at: (await actions.enterEffect(key)).at };
     }
     try {
       return { ok: true, value: (await fn(options.logto(), { number: attempt, uncertain })) as T };
     } catch (error) {
-      return { ok: false, failure: classifyFailure(error) };
+      const failure = classifyFailure(error);
+      // A wait for the governor means this attempt's call never left: nothing about it is uncertain.
+      if (entered && failure.wait) await options.journal().actions.leaveEffect(entered.key, entered.at);
+      return { ok: false, failure };
     }
   }
 

@@ -15,7 +15,7 @@ import {
 import { createCallContext } from './call';
 import { classifyFailure, type StepFailure } from './failures';
 
-export { MAX_CALL_ATTEMPTS, stepBackoffMs } from './call';
+export { MAX_CALL_ATTEMPTS, stepBackoffMs } from './backoff';
 export { classifyFailure, type StepFailure } from './failures';
 
 /** Journal reads and writes: D1 errors are transient, the engine's own retries suffice. */

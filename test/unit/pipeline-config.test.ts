@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePipelineConfig } from '../src/config/pipeline';
+import { parsePipelineConfig } from '../../src/config/pipeline';
 
 const base = { LOGTO_WEBHOOK_SIGNING_KEY: 'current-key' };
 

@@ -6,10 +6,10 @@ import {
   INTERACTION_EVENTS,
   parseLogtoEvent,
   subjectOf,
-} from '../src/events';
-import postRegister from './fixtures/logto-webhooks/post-register.json';
-import userCreatedApi from './fixtures/logto-webhooks/user-created-management-api.json';
-import userCreatedSignUp from './fixtures/logto-webhooks/user-created-sign-up.json';
+} from '../../src/events';
+import postRegister from '../fixtures/logto-webhooks/post-register.json';
+import userCreatedApi from '../fixtures/logto-webhooks/user-created-management-api.json';
+import userCreatedSignUp from '../fixtures/logto-webhooks/user-created-sign-up.json';
 
 const envelope = { createdAt: '2026-11-25T00:10:36.709Z', hookId: 'hook1' };
 

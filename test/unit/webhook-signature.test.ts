@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { verifyLogtoSignature } from '../src/webhook-signature';
-import postRegister from './fixtures/logto-webhooks/post-register.json';
-import userCreatedApi from './fixtures/logto-webhooks/user-created-management-api.json';
-import userCreatedSignUp from './fixtures/logto-webhooks/user-created-sign-up.json';
+import { verifyLogtoSignature } from '../../src/webhook-signature';
+import postRegister from '../fixtures/logto-webhooks/post-register.json';
+import userCreatedApi from '../fixtures/logto-webhooks/user-created-management-api.json';
+import userCreatedSignUp from '../fixtures/logto-webhooks/user-created-sign-up.json';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const captures = [postRegister, userCreatedApi, userCreatedSignUp];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLogtoConfig } from '../src/config';
+import { parseLogtoConfig } from '../../src/config';
 
 const base = { LOGTO_M2M_APP_ID: 'app123', LOGTO_M2M_APP_SECRET: 's3cr3t-value' };
 
