@@ -84,6 +84,7 @@ export async function startBenchPipeline(
   emulatorOptions: LogtoEmulatorOptions = {},
   vars: Record<string, string> = {},
   entry?: string,
+  callers: { name: string; entry: string; vars?: Record<string, string> }[] = [],
 ) {
   const served = await serveEmulator(0, emulatorOptions);
   served.emulator.store.roles.set(BENCH_ROLE_ID, {
@@ -104,6 +105,7 @@ export async function startBenchPipeline(
       ...vars,
     },
     entry,
+    callers,
   });
   return {
     emulator: served.emulator,

@@ -15,10 +15,21 @@ function statements(sql) {
     .filter(Boolean);
 }
 
-export async function startRuntime({ vars, entry = 'bench/workers/pipeline-only.ts' }) {
-  const [projectScript, floorScript] = await Promise.all([
+/** The project's Durable Objects, as wrangler.toml declares them (SQLite-backed). */
+const PROJECT_OBJECTS = {
+  GOVERNOR: { className: 'LogtoGovernor', useSQLite: true },
+  STARTER: { className: 'RunStarter', useSQLite: true },
+};
+
+/**
+ * `callers`: extra workers (each its own isolate: they share no memory) bound to the project's governor object, for
+ * the governor benchmark: `{ name, entry, vars }`.
+ */
+export async function startRuntime({ vars, entry = 'bench/workers/pipeline-only.ts', callers = [] }) {
+  const [projectScript, floorScript, ...callerScripts] = await Promise.all([
     bundle(entry, { runtime: 'workerd', name: 'worker' }),
     bundle('bench/floor-worker.ts', { runtime: 'workerd', name: 'floor-worker' }),
+    ...callers.map((caller) => bundle(caller.entry, { runtime: 'workerd', name: caller.name })),
   ]);
   const common = { modules: true, compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] };
   const mf = new Miniflare({
@@ -35,8 +46,19 @@ export async function startRuntime({ vars, entry = 'bench/workers/pipeline-only.
         workflows: {
           EVENT_WORKFLOW: { name: 'logto-automations-events', className: 'LogtoEventWorkflow' },
         },
+        durableObjects: PROJECT_OBJECTS,
       },
       { ...common, name: 'floor', scriptPath: floorScript, d1Databases: { FLOOR_DB: 'floor' } },
+      ...callers.map((caller, i) => ({
+        ...common,
+        name: caller.name,
+        scriptPath: callerScripts[i],
+        bindings: { ...vars, ...caller.vars },
+        kvNamespaces: ['TOKEN_CACHE'],
+        durableObjects: {
+          GOVERNOR: { className: 'LogtoGovernor', scriptName: 'project', useSQLite: true },
+        },
+      })),
     ],
   });
   const url = await mf.ready;
@@ -59,6 +81,7 @@ export async function startRuntime({ vars, entry = 'bench/workers/pipeline-only.
     url: url.href.replace(/\/$/, ''),
     project: await mf.getWorker('project'),
     floor: await mf.getWorker('floor'),
+    callers: await Promise.all(callers.map((caller) => mf.getWorker(caller.name))),
     journal,
     close: () => mf.dispose(),
   };

@@ -77,6 +77,8 @@ export function createFaults(options: {
   let rateLimited = 0;
   /** When each Management API call was let through the rate limit (emulator clock), for timelines. */
   const admitted: number[] = [];
+  /** When each Management API call arrived, limited or not (emulator clock). */
+  const arrivals: number[] = [];
 
   function pick(key: string): FaultRule | undefined {
     for (const rule of rules) {
@@ -109,6 +111,7 @@ export function createFaults(options: {
     const key = `${c.req.method} ${routePath(c, -1)}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
     if (key.includes(' /api/')) {
+      arrivals.push(options.now());
       const agent = c.req.header('user-agent') ?? '';
       userAgents.set(agent, (userAgents.get(agent) ?? 0) + 1);
       const limited = overLimit(c);
@@ -152,12 +155,15 @@ export function createFaults(options: {
     rateLimited: () => rateLimited,
     /** Times (emulator clock) at which rate-limited Management API calls were admitted. */
     admitted: (): readonly number[] => admitted,
+    /** Times (emulator clock) at which Management API calls arrived, whatever their answer. */
+    arrivals: (): readonly number[] => arrivals,
     resetCounts() {
       counts.clear();
       userAgents.clear();
       status429 = 0;
       rateLimited = 0;
       admitted.length = 0;
+      arrivals.length = 0;
     },
   };
 }

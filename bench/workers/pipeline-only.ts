@@ -1,4 +1,6 @@
+import { createGovernorClass } from '../../src/governor';
 import { createWorker } from '../../src/handlers';
+import { createStarterClass } from '../../src/pipeline';
 import { parseAutomationConfig } from '../../src/recipes';
 import { createEventWorkflow } from '../../src/workflow';
 
@@ -7,3 +9,5 @@ const recipes = parseAutomationConfig({ reconcile: { enabled: false } });
 const deps = { recipes: () => recipes };
 export default createWorker(deps);
 export class LogtoEventWorkflow extends createEventWorkflow(deps) {}
+export class LogtoGovernor extends createGovernorClass() {}
+export class RunStarter extends createStarterClass() {}

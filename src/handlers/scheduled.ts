@@ -1,5 +1,6 @@
 import type { Pipeline, Services } from '../composition';
 import { instanceIdOf, type JournalEntry } from '../journal';
+import { disposeStub } from '../pipeline';
 import { cleanupDecider, reconcileDecider, type ScanReport, scanUsers } from '../sweep';
 
 /** The journal's own sweep runs on this cron (wrangler.toml `[triggers] crons`). */
@@ -25,7 +26,12 @@ async function runStatus(
   entry: JournalEntry,
 ): Promise<InstanceStatus['status'] | 'missing' | 'unknown'> {
   try {
-    return (await (await workflow.get(instanceIdOf(entry))).status()).status;
+    const instance = await workflow.get(instanceIdOf(entry));
+    try {
+      return (await instance.status()).status;
+    } finally {
+      disposeStub(instance);
+    }
   } catch (error) {
     // Only the engine's own "no such instance" is proof; anything else (a network blip) proves nothing.
     return error instanceof Error && /not.?found/i.test(error.message) ? 'missing' : 'unknown';

@@ -25,6 +25,7 @@ export { claimsBeforeStart, type PlannedAutomation, planFor } from './plan';
 export {
   createStarterClass,
   DEFAULT_STARTER_TIMINGS,
+  disposeStub,
   type EventRunParams,
   STARTER_NAME,
   type StarterTimings,

@@ -19,6 +19,18 @@ const BATCH_LIMIT = 100;
 const alreadyExists = (error: unknown) =>
   error instanceof Error && /already.?exists|instance\.already_exists/i.test(error.message);
 
+const DISPOSE = (Symbol as unknown as { dispose?: symbol }).dispose;
+
+/** Workflow instances are RPC stubs: let one go at once rather than whenever the garbage collector runs. */
+export const disposeStub = (stub: object) => {
+  if (DISPOSE) (stub as Record<symbol, (() => void) | undefined>)[DISPOSE]?.();
+};
+
+const disposeAll = (instances: readonly WorkflowInstance[]) => {
+  for (const instance of instances) disposeStub(instance);
+  return instances.length;
+};
+
 /**
  * Starts Workflow instances (one per event run, ID from the event key). Idempotent: an instance that already exists
  * counts as started. Returns how many were newly created.
@@ -33,14 +45,13 @@ export async function startRuns(
       .slice(i, i + BATCH_LIMIT)
       .map((entry) => ({ id: instanceIdOf(entry), params: { eventKey: entry.eventKey } }));
     try {
-      created += (await workflow.createBatch(batch)).length;
+      created += disposeAll(await workflow.createBatch(batch));
     } catch (error) {
       if (!alreadyExists(error) && batch.length === 1) throw error;
       // One of the batch exists already (a cron restart racing the ingress): create the rest one by one.
       for (const item of batch) {
         try {
-          await workflow.create(item);
-          created++;
+          created += disposeAll([await workflow.create(item)]);
         } catch (inner) {
           if (!alreadyExists(inner)) throw inner;
         }
