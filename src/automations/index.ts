@@ -1,3 +1,3 @@
 export * from './new-user';
-export { resolveRoleIds, signupRoles } from './signup-roles';
+export { assignRolesByName, resolveRoleIds, revokeRolesByName, signupRoles } from './signup-roles';
 export * from './types';

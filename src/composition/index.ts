@@ -6,8 +6,7 @@
  */
 import { waitUntil } from 'cloudflare:workers';
 import type { Automation } from '../automations';
-import { type LogtoConfig, parseLogtoConfig } from '../config';
-import { type PipelineConfig, parsePipelineConfig } from '../config/pipeline';
+import { type LogtoConfig, type PipelineConfig, parseLogtoConfig, parsePipelineConfig } from '../config';
 import { createBrokerClient, createGovernorClient, type GovernorStats, governorNameOf } from '../governor';
 import { createJournal, type Journal } from '../journal';
 import { createTokenCache, type TokenCache } from '../kv-token-cache';

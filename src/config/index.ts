@@ -158,3 +158,5 @@ export function parseLogtoConfig(env: object): ConfigResult {
     },
   };
 }
+
+export { type PipelineConfig, type PipelineConfigResult, parsePipelineConfig } from './pipeline';

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { createAdminVerifier } from '../admin/auth';
+import { createAdminVerifier } from '../admin';
 import type { Pipeline, Services } from '../composition';
 import type { LogtoConfig } from '../config';
 import { EVENT_STATUSES, type EventStatus, type JournalEntry, REPLAYABLE } from '../journal';

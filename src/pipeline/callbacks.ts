@@ -1,5 +1,5 @@
-import type { AutomationInput } from '../automations/types';
-import type { PipelineConfig } from '../config/pipeline';
+import type { AutomationInput } from '../automations';
+import type { PipelineConfig } from '../config';
 import { sha256Hex } from '../hash';
 import {
   type SignatureResult,

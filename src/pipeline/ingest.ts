@@ -1,5 +1,5 @@
-import type { AutomationInput } from '../automations/types';
-import type { PipelineConfig } from '../config/pipeline';
+import type { AutomationInput } from '../automations';
+import type { PipelineConfig } from '../config';
 import { eventKey, type LogtoEvent, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
 import type { NewEvent } from '../journal';
 import { PROJECT_USER_AGENT } from '../logto-client';

@@ -1,4 +1,4 @@
-import type { AutomationInput, AutomationSource } from '../automations/types';
+import type { AutomationInput, AutomationSource } from '../automations';
 import { parseLogtoEvent } from '../events';
 import type { JournalEntry } from '../journal';
 import type { User } from '../logto-client';

@@ -1,4 +1,4 @@
-import type { Automation, AutomationInput } from '../automations/types';
+import type { Automation, AutomationInput } from '../automations';
 import type { PlannedClaim } from './claims';
 
 /** An automation that wants an event, and the action it claims before acting (none in a dry run). */

@@ -1,6 +1,10 @@
-import { newUserOf } from '../automations/new-user';
-import { assignRolesByName } from '../automations/signup-roles';
-import { type Automation, AutomationError, type AutomationInput } from '../automations/types';
+import {
+  type Automation,
+  AutomationError,
+  type AutomationInput,
+  assignRolesByName,
+  newUserOf,
+} from '../automations';
 import type { AutomationConfig } from './config';
 import { ruleMatches } from './rules';
 

@@ -1,4 +1,4 @@
-import type { Automation } from '../automations/types';
+import type { Automation } from '../automations';
 
 /**
  * Cleanup (opt-in): a user the cleanup scan found — never signed in N days after creation — is suspended or deleted.

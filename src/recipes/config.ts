@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { NewUser } from '../automations/new-user';
-import type { Automation, AutomationInput } from '../automations/types';
+import type { Automation, AutomationInput, NewUser } from '../automations';
 
 /**
  * The recipes configuration (`automations.config.ts`): typed for editor completion, validated when the Worker

@@ -6,7 +6,7 @@ import type {
   GitHubEvent,
   StandardWebhookEvent,
   StripeEvent,
-} from '../automations/types';
+} from '../automations';
 import type {
   DATA_EVENTS,
   EntityEvent,

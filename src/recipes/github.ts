@@ -1,6 +1,10 @@
-import { newUserOf } from '../automations/new-user';
-import { assignRolesByName, revokeRolesByName } from '../automations/signup-roles';
-import { type Automation, AutomationError } from '../automations/types';
+import {
+  type Automation,
+  AutomationError,
+  assignRolesByName,
+  newUserOf,
+  revokeRolesByName,
+} from '../automations';
 import { LogtoApiError } from '../logto-client';
 import type { AutomationConfig } from './config';
 

@@ -1,6 +1,6 @@
-import { signupRoles } from '../automations/signup-roles';
-import type { Automation } from '../automations/types';
-import type { PipelineConfig } from '../config/pipeline';
+import type { Automation } from '../automations';
+import { signupRoles } from '../automations';
+import type { PipelineConfig } from '../config';
 import { organizationByRule, rolesByRule } from './by-rule';
 import { cleanupUsers } from './cleanup';
 import type { AutomationConfig } from './config';

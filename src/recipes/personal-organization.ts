@@ -1,5 +1,4 @@
-import { type NewUser, newUserOf } from '../automations/new-user';
-import { type Automation, AutomationError } from '../automations/types';
+import { type Automation, AutomationError, type NewUser, newUserOf } from '../automations';
 import { LogtoApiError, type LogtoClient, type Organization } from '../logto-client';
 import type { AutomationConfig } from './config';
 

@@ -1,5 +1,4 @@
-import type { NewUser } from '../automations/new-user';
-import type { AutomationInput } from '../automations/types';
+import type { AutomationInput, NewUser } from '../automations';
 import type { AutomationConfig } from './config';
 
 export type RuleWhen = AutomationConfig['rolesByRule'][number]['when'];

@@ -1,5 +1,4 @@
-import { newUserOf } from '../automations/new-user';
-import { type Automation, AutomationError } from '../automations/types';
+import { type Automation, AutomationError, newUserOf } from '../automations';
 import type { AutomationConfig } from './config';
 import { connectorsOf } from './rules';
 

@@ -1,10 +1,11 @@
-import { assignRolesByName, revokeRolesByName } from '../automations/signup-roles';
 import {
   type Automation,
   type AutomationContext,
   AutomationError,
+  assignRolesByName,
+  revokeRolesByName,
   type StripeEvent,
-} from '../automations/types';
+} from '../automations';
 import type { LogtoClient } from '../logto-client';
 import type { AutomationConfig } from './config';
 

@@ -1,4 +1,4 @@
-import type { AutomationInput } from '../automations/types';
+import type { AutomationInput } from '../automations';
 import type { Pipeline } from '../composition';
 import { sha256Hex } from '../hash';
 import type { Journal, NewEvent, ScanState } from '../journal';

@@ -1,4 +1,4 @@
-import { AutomationError } from '../automations/types';
+import { AutomationError } from '../automations';
 import { ConfigError } from '../composition';
 import { FetchTimeoutError } from '../http-retry';
 import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';

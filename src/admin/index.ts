@@ -1,0 +1,1 @@
+export { type AdminAuthOptions, type AdminVerdict, createAdminVerifier } from './auth';
