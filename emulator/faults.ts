@@ -15,6 +15,8 @@ export interface FaultRule {
   retryAfterSeconds?: number;
   delayMs?: number;
   network?: boolean;
+  /** With `network`: the route runs (its change is committed) and only then is the connection dropped. */
+  afterCommit?: boolean;
   /** How many matching requests this rule hits; default unlimited. */
   times?: number;
   /** Probability of hitting a matching request (seeded PRNG); default 1. */
@@ -119,6 +121,10 @@ export function createFaults(options: {
     }
     const rule = pick(key);
     if (rule?.delayMs) await options.sleep(rule.delayMs);
+    if (rule?.network && rule.afterCommit) {
+      await next();
+      throw new DroppedConnection();
+    }
     if (rule?.network) throw new DroppedConnection();
     if (rule?.status) {
       if (rule.status === 429) status429++;

@@ -197,7 +197,17 @@ describe('callbacks: verify → journal → durable run → Logto', () => {
     await pipeline.drain();
     expect(pipeline.rolesOf(user.id)).toContain('github-member');
     expect((await github('organization', membership('member_added'), 'delivery-1')).status).toBe(200);
+    // X-GitHub-Delivery is not signed: the same signed body under another delivery ID is the same event.
+    const resent = await github('organization', membership('member_added'), 'delivery-forged');
+    expect(await resent.json()).toMatchObject({ status: 'duplicate' });
     expect((await github('organization', membership('member_removed'), 'delivery-2')).status).toBe(202);
+    await pipeline.drain();
+    expect(pipeline.rolesOf(user.id)).not.toContain('github-member');
+    // An operator replaying the member_added after the member_removed grants nothing again: its action is done.
+    const added = (
+      await pipeline.journal.events.list({ source: 'github', eventType: 'organization.member_added' })
+    ).entries[0];
+    await pipeline.enqueue.reopen([added?.eventKey ?? '']);
     await pipeline.drain();
     expect(pipeline.rolesOf(user.id)).not.toContain('github-member');
     // An event nobody acts on is recorded as ignored.

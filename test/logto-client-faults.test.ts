@@ -120,3 +120,25 @@ describe('rate governor (its window arithmetic, one process)', () => {
     expect(results.some((result) => result.status === 'rejected')).toBe(true);
   });
 });
+
+describe('a rejected token is replaced once', () => {
+  it('403 auth.forbidden on a fresh-looking token drops it and retries once with a new one; a second 403 is an error', async () => {
+    const { emulator, logto } = await setupLogto();
+    await logto.users.search().next();
+    emulator.faults.add({ target: 'api', status: 403, code: 'auth.forbidden', times: 1 });
+    await logto.users.search().next();
+    expect(emulator.faults.count('POST /oidc/token')).toBe(2);
+    emulator.faults.add({ target: 'api', status: 403, code: 'auth.forbidden' });
+    const error = await rejection<LogtoApiError>(logto.users.search().next());
+    expect(error).toMatchObject({ status: 403, logtoCode: 'auth.forbidden' });
+    expect(emulator.faults.count('POST /oidc/token')).toBe(3);
+  });
+
+  it('a 403 for another reason is not a token problem: no refresh', async () => {
+    const { emulator, logto } = await setupLogto();
+    await logto.users.search().next();
+    emulator.faults.add({ target: 'api', status: 403, code: 'organization.quota_exceeded', times: 1 });
+    await rejection(logto.users.search().next());
+    expect(emulator.faults.count('POST /oidc/token')).toBe(1);
+  });
+});

@@ -7,6 +7,7 @@ import {
 import { env, exports } from 'cloudflare:workers';
 import { createLogtoEmulator, type LogtoEmulatorOptions } from '../emulator';
 import { createJournal, type EventStatus } from '../src/journal';
+import { createEnqueue, STARTER_NAME } from '../src/pipeline';
 import { type AutomationConfigInput, parseAutomationConfig } from '../src/recipes';
 import { emulatorToken } from './helpers';
 import worker, { testRuntime } from './worker-entry';
@@ -62,9 +63,16 @@ export async function setupPipeline(options: LogtoEmulatorOptions & { realRuntim
     await m.disableRetryDelays();
   });
   const journal = createJournal(env.JOURNAL);
+  const enqueue = createEnqueue({
+    journal,
+    start: (requests, startOptions) =>
+      env.STARTER.get(env.STARTER.idFromName(STARTER_NAME)).hold(requests, startOptions),
+  });
   return {
     emulator,
     journal,
+    /** The enqueue path over the test's journal and the Worker's run starter (replays, as an operator would). */
+    enqueue,
     roleIds,
     introspector,
     /** Role names the emulator says the user has. */

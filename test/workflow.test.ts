@@ -1,12 +1,16 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createPipelineProvider } from '../src/composition';
 import { eventKey } from '../src/events';
+import { STALE_RUNNING_MS, sweepJournal } from '../src/handlers/scheduled';
+import { beginRun } from '../src/pipeline';
 import { MAX_CALL_ATTEMPTS } from '../src/workflow';
 import { runCron, SIGNUP_ROLES, setupPipeline } from './pipeline';
 import worker, { testRuntime } from './worker-entry';
 
 let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
+const pipelines = createPipelineProvider();
 beforeAll(async () => {
   pipeline = await setupPipeline();
 });
@@ -135,5 +139,34 @@ describe('cron sweep', () => {
     }
     // Its run started and found the sign-up's actions done by the first events: covered by them.
     expect(await journal.events.get(key)).toMatchObject({ status: 'covered', attempts: 1 });
+  });
+});
+
+describe('stale-run sweep', () => {
+  it('fails a stale running event only when the engine says its instance does not exist, never on a transient error', async () => {
+    const { journal } = pipeline;
+    await journal.events.record({
+      eventKey: 'stale-k',
+      source: 'logto',
+      eventType: 'PostRegister',
+      subject: 'nobody',
+      status: 'received',
+      rawBody: '{}',
+    });
+    await beginRun(journal, 'stale-k', () => []);
+    const later = () => Date.now() + STALE_RUNNING_MS + 60_000;
+    const sweepWith = (error: Error) =>
+      sweepJournal(
+        { ...env, EVENT_WORKFLOW: { get: async () => Promise.reject(error) } as unknown as Workflow },
+        pipelines(env),
+        later,
+      );
+    expect((await sweepWith(new Error('Network connection lost.'))).failedRuns).toBe(0);
+    expect(await journal.events.get('stale-k')).toMatchObject({ status: 'running' });
+    expect((await sweepWith(new Error('instance.not_found'))).failedRuns).toBe(1);
+    expect(await journal.events.get('stale-k')).toMatchObject({
+      status: 'failed',
+      lastErrorCode: 'run_missing',
+    });
   });
 });
