@@ -1,4 +1,5 @@
 import recipes from '../automations.config';
+import { createStartPlanner } from './composition';
 import { createGovernorClass } from './governor';
 import { createWorker } from './handlers';
 import { createStarterClass } from './pipeline';
@@ -19,4 +20,4 @@ export class LogtoEventWorkflow extends createEventWorkflow(deps) {}
 export class LogtoGovernor extends createGovernorClass() {}
 
 /** Starts Workflow runs in batches for every isolate (binding STARTER). */
-export class RunStarter extends createStarterClass() {}
+export class RunStarter extends createStarterClass({ plan: createStartPlanner(deps) }) {}

@@ -65,8 +65,7 @@ export async function setupPipeline(options: LogtoEmulatorOptions & { realRuntim
   const journal = createJournal(env.JOURNAL);
   const enqueue = createEnqueue({
     journal,
-    start: (requests, startOptions) =>
-      env.STARTER.get(env.STARTER.idFromName(STARTER_NAME)).hold(requests, startOptions),
+    wake: (wakeOptions) => env.STARTER.get(env.STARTER.idFromName(STARTER_NAME)).wake(wakeOptions),
   });
   return {
     emulator,

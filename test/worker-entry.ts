@@ -1,4 +1,5 @@
 import shippedConfig from '../automations.config';
+import { createStartPlanner } from '../src/composition';
 import { createGovernorClass } from '../src/governor';
 import { createWorker } from '../src/handlers';
 import { createStarterClass } from '../src/pipeline';
@@ -37,4 +38,7 @@ export class LogtoEventWorkflow extends createEventWorkflow(deps) {}
 
 export class LogtoGovernor extends createGovernorClass(deps) {}
 
-export class RunStarter extends createStarterClass({}, () => deps.now()) {}
+export class RunStarter extends createStarterClass({
+  now: () => deps.now(),
+  plan: createStartPlanner(deps),
+}) {}

@@ -1,3 +1,4 @@
+import { createStartPlanner } from '../../src/composition';
 import { createGovernorClass } from '../../src/governor';
 import { createWorker } from '../../src/handlers';
 import { createStarterClass } from '../../src/pipeline';
@@ -13,4 +14,4 @@ const deps = { recipes: () => recipes };
 export default createWorker(deps);
 export class LogtoEventWorkflow extends createEventWorkflow(deps) {}
 export class LogtoGovernor extends createGovernorClass() {}
-export class RunStarter extends createStarterClass() {}
+export class RunStarter extends createStarterClass({ plan: createStartPlanner(deps) }) {}

@@ -11,7 +11,17 @@ import { createBrokerClient, createGovernorClient, type GovernorStats, governorN
 import { createJournal, type Journal } from '../journal';
 import { createTokenCache, type TokenCache } from '../kv-token-cache';
 import { createLogtoClient, type LogtoClient, PROJECT_USER_AGENT } from '../logto-client';
-import { createEnqueue, type Enqueue, STARTER_NAME } from '../pipeline';
+import {
+  claimsBeforeStart,
+  createEnqueue,
+  type Enqueue,
+  inputOf,
+  planFor,
+  STARTER_NAME,
+  type StartPlanner,
+  WAKE_EVERY_MS,
+  type WakeOptions,
+} from '../pipeline';
 import { type AutomationConfig, automationsFromConfig, parseAutomationConfig } from '../recipes';
 
 /** What a request handler needs, built once per isolate so the token and role caches live across requests. */
@@ -142,6 +152,18 @@ export function createPipelineProvider(
 ): (env: PipelineBindings) => Pipeline {
   const now = deps.now ?? Date.now;
   const built = new WeakMap<AutomationConfig, { roles: string; automations: Automation[] }>();
+  /** When this isolate last woke the starter (a value, not a promise). */
+  let lastWakeAt = Number.NEGATIVE_INFINITY;
+  const wake = async (env: PipelineBindings, options: WakeOptions = {}) => {
+    if (!options.immediate && !options.restart && Date.now() - lastWakeAt < WAKE_EVERY_MS) return;
+    lastWakeAt = Date.now();
+    try {
+      await starterOf(env)().wake(options);
+    } catch (error) {
+      lastWakeAt = Number.NEGATIVE_INFINITY; // the next delivery wakes it again
+      throw error;
+    }
+  };
   const automationsOf = (config: PipelineConfig, recipes: AutomationConfig) => {
     const roles = config.signupRoleNames.join(',');
     let cached = built.get(recipes);
@@ -154,10 +176,7 @@ export function createPipelineProvider(
   const pipelineOf = (config: PipelineConfig, journal: Journal, env: PipelineBindings): Pipeline => ({
     config,
     journal,
-    enqueue: createEnqueue({
-      journal,
-      start: (requests, options) => starterOf(env)().hold(requests, options),
-    }),
+    enqueue: createEnqueue({ journal, wake: (options) => wake(env, options) }),
     get recipes() {
       return deps.recipes?.() ?? NO_RECIPES;
     },
@@ -174,4 +193,19 @@ export function createPipelineProvider(
       pipelineOf(config, createJournal(env.JOURNAL, deps.now), env),
     (pipeline, env) => pipelineOf(pipeline.config, createJournal(env.JOURNAL, deps.now), env),
   );
+}
+
+/**
+ * The run starter's planner: the claims an event's automations would take (none in a dry run, none when the
+ * configuration is broken — runs then claim for themselves and report the configuration error).
+ */
+export function createStartPlanner(deps: Pick<ServiceDeps, 'now' | 'recipes'> = {}): StartPlanner {
+  const pipelines = createPipelineProvider(deps);
+  return (env) => {
+    const { automations, dryRun } = pipelines(env);
+    return (entry) => {
+      const parsed = inputOf(entry);
+      return parsed.ok ? claimsBeforeStart(planFor(automations, parsed.input, dryRun)) : undefined;
+    };
+  };
 }

@@ -13,6 +13,7 @@ export const STALE_RUNNING_MS = 30 * 60_000;
 const SWEEP_LIMIT = 500;
 
 export interface SweepReport {
+  /** Events still `received` a minute after they were recorded (the run starter was woken for them). */
   restarted: number;
   checked: number;
   failedRuns: number;
@@ -53,11 +54,11 @@ export async function sweepJournal(env: Env, pipeline: Pipeline, now: () => numb
     now() - RESTART_AFTER_MS,
     SWEEP_LIMIT,
   );
-  await enqueue.start(
-    unstarted.map((entry) => ({ eventKey: entry.eventKey, replays: entry.replays })),
-    { immediate: true },
-  );
-  if (unstarted.length > 0) console.log(`cron: ${unstarted.length} unstarted event(s) handed to the starter`);
+  if (unstarted.length > 0) {
+    // The starter starts them (and restarts those started a minute ago whose run never began).
+    await enqueue.start({ immediate: true, restart: true });
+    console.log(`cron: ${unstarted.length} event(s) still received after a minute; the run starter woken`);
+  }
 
   const stale = await journal.events.listOlder('running', 'updated_at', now() - STALE_RUNNING_MS, 50);
   let failedRuns = 0;

@@ -14,7 +14,7 @@ function handOver(
   outcome: IngestOutcome,
 ) {
   if (!outcome.start) return;
-  const start = pipeline.enqueue.start([outcome.start]).catch((error: Error) => {
+  const start = pipeline.enqueue.start().catch((error: Error) => {
     // Not lost: the event is `received` in the journal and the journal cron starts it within minutes.
     console.error(`hand-over to the run starter failed, left for the cron: ${error.message}`);
   });

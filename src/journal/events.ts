@@ -37,6 +37,8 @@ export interface JournalEntry {
   externalId: string | null;
   /** `covered`: the event that holds this event's actions (the first, when several). */
   coveredBy: string | null;
+  /** When the run starter created the current run's Workflow instance (null: not started). */
+  startedAt: number | null;
 }
 
 export interface NewEvent {
@@ -99,6 +101,7 @@ const toEntry = (row: Row): JournalEntry => ({
   result: row.result ? JSON.parse(String(row.result)) : null,
   externalId: (row.external_id as string | null) ?? null,
   coveredBy: (row.covered_by as string | null) ?? null,
+  startedAt: row.started_at === null || row.started_at === undefined ? null : Number(row.started_at),
 });
 
 export const resultJson = (result: unknown) => {
@@ -204,6 +207,29 @@ export function createEventsTable(db: D1Database, now: () => number) {
         .all<Row>();
       return results.map(toEntry);
     },
+    /**
+     * The run starter's queue, oldest first: `received` events whose run was not started — and, with
+     * `restartStartedBefore`, those started before then whose run never began (their start is repeated: creating an
+     * existing instance changes nothing).
+     */
+    async listToStart(limit: number, restartStartedBefore?: number): Promise<JournalEntry[]> {
+      const { results } = await db
+        .prepare(
+          `SELECT * FROM events WHERE status = 'received' AND (started_at IS NULL OR started_at < ?1)
+           ORDER BY received_at LIMIT ?2`,
+        )
+        .bind(restartStartedBefore ?? Number.MIN_SAFE_INTEGER, limit)
+        .all<Row>();
+      return results.map(toEntry);
+    },
+    /** Records that the runs of `eventKeys` were started (their Workflow instances exist). */
+    markStartedStatement: (eventKeys: readonly string[]) =>
+      db
+        .prepare(
+          `UPDATE events SET started_at = ?1 WHERE status = 'received'
+           AND event_key IN (SELECT value FROM json_each(?2))`,
+        )
+        .bind(now(), JSON.stringify(eventKeys)),
     /** Counts per status, for operators and tests. */
     async counts(): Promise<Partial<Record<EventStatus, number>>> {
       const { results } = await db
@@ -253,7 +279,7 @@ export function createEventsTable(db: D1Database, now: () => number) {
       const row = await db
         .prepare(
           `UPDATE events SET status = 'received', replays = replays + 1, finished_at = NULL, covered_by = NULL,
-             updated_at = ?1 WHERE event_key = ?2 AND status IN (${placeholders(3, from.length)}) RETURNING *`,
+             started_at = NULL, updated_at = ?1 WHERE event_key = ?2 AND status IN (${placeholders(3, from.length)}) RETURNING *`,
         )
         .bind(now(), eventKey, ...from)
         .first<Row>();

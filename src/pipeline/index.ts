@@ -11,7 +11,7 @@ export {
   settleBeforeStart,
   skippedResult,
 } from './claims';
-export { createEnqueue, type Enqueue, type Recorded, type StartRuns } from './enqueue';
+export { createEnqueue, type Enqueue, type Recorded, type WakeStarter } from './enqueue';
 export {
   decodeJson,
   type IngestOutcome,
@@ -28,7 +28,10 @@ export {
   disposeStub,
   type EventRunParams,
   STARTER_NAME,
+  type StarterOptions,
   type StarterTimings,
-  type StartRequest,
+  type StartPlanner,
   startRuns,
+  WAKE_EVERY_MS,
+  type WakeOptions,
 } from './starter';

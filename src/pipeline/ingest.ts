@@ -6,16 +6,15 @@ import { PROJECT_USER_AGENT } from '../logto-client';
 import { verifyLogtoSignature } from '../webhook-signature';
 import type { Enqueue } from './enqueue';
 import type { PlannedAutomation } from './plan';
-import type { StartRequest } from './starter';
 
 /** Largest webhook body accepted (Logto's payloads are a few KiB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** The answer to one delivery. `start` is set when a new event was recorded for processing. */
+/** The answer to one delivery. `start`: a new event was recorded for processing (wake the run starter). */
 export interface IngestOutcome {
   status: 200 | 202 | 400 | 401 | 404 | 413 | 503;
   body: { status?: string; error?: string; reason?: string; eventKey?: string };
-  start?: StartRequest;
+  start?: boolean;
 }
 
 export interface IngestInput {
@@ -88,19 +87,18 @@ export function decodeJson(raw: Uint8Array): { text: string; json: unknown } | u
 export async function recordAndAnswer(
   enqueue: Pick<Enqueue, 'record'>,
   event: NewEvent,
-  plan: readonly PlannedAutomation[] = [],
 ): Promise<IngestOutcome> {
   const key = event.eventKey;
   let recorded: Awaited<ReturnType<Enqueue['record']>>;
   try {
-    recorded = await enqueue.record(event, plan);
+    recorded = await enqueue.record(event);
   } catch (error) {
     console.error(`journal insert failed: ${error instanceof Error ? error.message : 'unknown error'}`);
     return reject(503, 'journal_unavailable');
   }
   if (!recorded.inserted) return { status: 200, body: { status: 'duplicate', eventKey: key } };
   if (!recorded.start) return { status: 200, body: { status: event.status, eventKey: key } };
-  return { status: 202, body: { status: 'accepted', eventKey: key }, start: recorded.start };
+  return { status: 202, body: { status: 'accepted', eventKey: key }, start: true };
 }
 
 /** Is the payload's User-Agent this project's own (the event echoes one of our Management API writes)? */
@@ -142,17 +140,13 @@ export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOut
       : wanted
         ? undefined
         : { code: 'no_automation', message: 'no automation acts on this event' };
-  return recordAndAnswer(
-    input.enqueue,
-    {
-      eventKey: key,
-      source: 'logto',
-      eventType: event.event.slice(0, 200),
-      subject: subjectOf(event) ?? null,
-      status,
-      rawBody: text,
-      reason,
-    },
-    plan,
-  );
+  return recordAndAnswer(input.enqueue, {
+    eventKey: key,
+    source: 'logto',
+    eventType: event.event.slice(0, 200),
+    subject: subjectOf(event) ?? null,
+    status,
+    rawBody: text,
+    reason,
+  });
 }

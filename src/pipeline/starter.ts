@@ -6,13 +6,6 @@ export interface EventRunParams {
   eventKey: string;
 }
 
-/** A run to start: the event, which run of it, and the claims it can take before the run. */
-export interface StartRequest {
-  eventKey: string;
-  replays: number;
-  claims?: PlannedClaim[];
-}
-
 /** `createBatch` takes at most 100 instances. */
 const BATCH_LIMIT = 100;
 
@@ -62,9 +55,9 @@ export async function startRuns(
 }
 
 export interface StarterTimings {
-  /** Flush once no start was handed over for this long (ms). Default 250. */
+  /** Flush once no wake-up came for this long (ms). Default 250. */
   idleMs: number;
-  /** Flush at the latest this long after the first held start (ms), busy or not. Default 5 000. */
+  /** Flush at the latest this long after the first wake-up of a batch (ms), busy or not. Default 5 000. */
   maxHoldMs: number;
   /**
    * Pause between the chunks of one flush (ms). Default 100. Back to back, the `createBatch` calls of a 2,000-event
@@ -72,98 +65,156 @@ export interface StarterTimings {
    * turn); with the pause, runs started first call Logto while the rest are being created.
    */
   pauseMs: number;
-  /** After a failed flush, try again this much later (the rows stay; the cron restarts events after 1 min too). */
+  /** After a failed flush, try again this much later (the events stay in the queue; the cron wakes it too). */
   retryMs: number;
+  /** With `restart`, events started this long ago and still `received` are started again (the cron's restart). */
+  restartAfterMs: number;
+  /**
+   * After a flush empties the queue, look once more this much later: an isolate wakes the starter at most every
+   * {@link WAKE_EVERY_MS}, so an event recorded just after a flush may have come with no wake-up of its own.
+   */
+  trailingMs: number;
 }
+
+/**
+ * A delivery wakes the run starter at most this often per isolate (a burst would otherwise cost one RPC per
+ * delivery). Safe because the starter flushes only after wake-ups pause for longer, and looks again
+ * {@link StarterTimings.trailingMs} after emptying its queue.
+ */
+export const WAKE_EVERY_MS = 150;
 
 export const DEFAULT_STARTER_TIMINGS: StarterTimings = {
   idleMs: 250,
   maxHoldMs: 5_000,
   pauseMs: 100,
   retryMs: 5_000,
+  restartAfterMs: 60_000,
+  trailingMs: 3 * WAKE_EVERY_MS,
 };
 
-/** Where deliveries hand their runs over: the deployment's one {@link createStarterClass} object. */
+/** The deployment's one run starter object. */
 export const STARTER_NAME = 'starter';
 
-type Row = Record<string, SqlStorageValue>;
+/** What the run starter asks of a wake-up: flush at once (someone waits), and restart long-unstarted runs. */
+export interface WakeOptions {
+  immediate?: boolean;
+  restart?: boolean;
+}
+
+/** The claims an event can take before its run (undefined: its run claims for itself). */
+export type StartPlanner = (env: Env) => (entry: JournalEntry) => PlannedClaim[] | undefined;
+
+export interface StarterOptions {
+  timings?: Partial<StarterTimings>;
+  now?: () => number;
+  /** Plans the claims of the events a flush starts (the automations of the Worker's configuration). */
+  plan?: StartPlanner;
+}
 
 /**
- * Builds the Durable Object class that owns the batch of runs to start, for every isolate of the deployment. A
- * delivery hands its start over (`hold`, a row in the object's SQLite storage) and is answered; the object's alarm
- * flushes once deliveries pause (`idleMs`) or `maxHoldMs` into a burst, in chunks of 100: one D1 batch takes the
- * claims the events planned and records as `covered` those whose actions another event holds (the second event of
- * a sign-up gets no Workflow instance), then one `createBatch` starts the rest. Creating instances costs more CPU
- * than answering a delivery, so holding them while a burst lasts keeps ingress at the speed of its D1 insert.
- * Nothing is lost: rows are durable and a failed flush is retried; an event whose start never happens stays
- * `received` and the journal cron starts it.
+ * Builds the Durable Object class that owns the batch of runs to start, for every isolate of the deployment. **The
+ * journal is its queue**: every `received` event without a started run. A delivery only wakes it (`wake`, after its
+ * answer, at most a few times a second per isolate); its alarm flushes once wake-ups pause (`idleMs`) or `maxHoldMs`
+ * into a burst, in chunks of 100 events, oldest first: one D1 batch takes the claims their automations plan and
+ * records as `covered` the events whose actions another event holds (the second event of a sign-up gets no Workflow
+ * instance), `createBatch` starts the rest, and `started_at` records it. Creating instances costs more CPU than
+ * answering a delivery, so holding them while a burst lasts keeps ingress at the speed of its D1 insert. Nothing is
+ * lost: a lost wake-up or a failed flush leaves the events `received` in D1, and the next wake-up or the journal
+ * cron (every minute) starts them.
  */
-export function createStarterClass(timings: Partial<StarterTimings> = {}, now: () => number = Date.now) {
-  const { idleMs, maxHoldMs, pauseMs, retryMs } = { ...DEFAULT_STARTER_TIMINGS, ...timings };
+export function createStarterClass(options: StarterOptions = {}) {
+  const { idleMs, maxHoldMs, pauseMs, retryMs, restartAfterMs, trailingMs } = {
+    ...DEFAULT_STARTER_TIMINGS,
+    ...options.timings,
+  };
+  const now = options.now ?? Date.now;
   return class RunStarter extends DurableObject<Env> {
+    /** Memory of the object (one object: in-flight state may live here); the alarm itself is durable. */
+    private armedAt: number | null = null;
+    private firstWakeAt: number | null = null;
+    private lastWakeAt = 0;
+    private flushNow = false;
+    private restart = false;
+    /** The pending alarm is the look after a flush emptied the queue. */
+    private trailing = false;
+
     constructor(ctx: DurableObjectState, env: Env) {
       super(ctx, env);
-      ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS held (id INTEGER PRIMARY KEY AUTOINCREMENT,
-        event_key TEXT NOT NULL, replays INTEGER NOT NULL, claims TEXT, held_at INTEGER NOT NULL)`);
+      void ctx.blockConcurrencyWhile(async () => {
+        this.armedAt = await ctx.storage.getAlarm();
+      });
     }
 
-    /** Holds runs to start; `immediate` flushes at once (an operator's replay, the cron), else after a pause. */
-    async hold(requests: readonly StartRequest[], options: { immediate?: boolean } = {}): Promise<void> {
-      const sql = this.ctx.storage.sql;
+    private async arm(at: number): Promise<void> {
+      this.armedAt = at;
+      await this.ctx.storage.setAlarm(at);
+    }
+
+    /** Wakes the starter: new events are in the journal. The alarm is set once per batch, not per wake-up. */
+    async wake(wake: WakeOptions = {}): Promise<void> {
       const at = now();
-      for (const request of requests) {
-        sql.exec(
-          'INSERT INTO held (event_key, replays, claims, held_at) VALUES (?, ?, ?, ?)',
-          request.eventKey,
-          request.replays,
-          request.claims ? JSON.stringify(request.claims) : null,
-          at,
-        );
-      }
-      const first = Number(sql.exec<Row>('SELECT MIN(held_at) AS first FROM held').one().first ?? at);
-      const armed = await this.ctx.storage.getAlarm();
-      // An alarm already due fires soon with these rows too; otherwise each hand-over pushes the flush back until
-      // deliveries pause, but never past `maxHoldMs` after the first held start.
-      if (armed !== null && armed <= at) return;
-      await this.ctx.storage.setAlarm(options.immediate ? at : Math.min(first + maxHoldMs, at + idleMs));
-    }
-
-    /** How many starts are held (health checks, tests). */
-    async pending(): Promise<number> {
-      return Number(this.ctx.storage.sql.exec<Row>('SELECT COUNT(*) AS n FROM held').one().n);
+      this.firstWakeAt ??= at;
+      this.lastWakeAt = at;
+      if (wake.restart) this.restart = true;
+      if (wake.immediate) {
+        this.flushNow = true;
+        if (this.armedAt === null || this.armedAt > at) await this.arm(at);
+      } else if (this.armedAt === null) await this.arm(at + idleMs);
     }
 
     override async alarm(): Promise<void> {
-      const sql = this.ctx.storage.sql;
-      const rows = sql
-        .exec<Row>(`SELECT id, event_key, replays, claims FROM held ORDER BY id LIMIT ${BATCH_LIMIT}`)
-        .toArray();
-      if (rows.length === 0) return;
-      const requests: StartRequest[] = rows.map((row) => ({
-        eventKey: String(row.event_key),
-        replays: Number(row.replays),
-        claims: row.claims ? (JSON.parse(String(row.claims)) as PlannedClaim[]) : undefined,
-      }));
-      try {
-        await this.flush(requests);
-      } catch (error) {
-        console.error(`run starter: flush failed, retrying: ${(error as Error).message}`);
-        await this.ctx.storage.setAlarm(now() + retryMs);
+      this.armedAt = null;
+      const at = now();
+      const first = this.firstWakeAt ?? at;
+      // Deliveries still coming: wait for them to pause, but never past `maxHoldMs` after the first wake-up.
+      if (!this.flushNow && at - this.lastWakeAt < idleMs && at - first < maxHoldMs) {
+        await this.arm(Math.min(this.lastWakeAt + idleMs, first + maxHoldMs));
         return;
       }
-      const last = Number(rows[rows.length - 1]?.id);
-      sql.exec('DELETE FROM held WHERE id <= ?', last);
-      const left = Number(sql.exec<Row>('SELECT COUNT(*) AS n FROM held').one().n);
-      if (left > 0) await this.ctx.storage.setAlarm(now() + pauseMs);
+      this.flushNow = false;
+      const trailing = this.trailing;
+      this.trailing = false;
+      let started: number;
+      let more: boolean;
+      try {
+        ({ started, more } = await this.flush(this.restart ? at - restartAfterMs : undefined));
+      } catch (error) {
+        console.error(`run starter: flush failed, retrying: ${(error as Error).message}`);
+        this.flushNow = true;
+        await this.arm(now() + retryMs);
+        return;
+      }
+      if (more) {
+        // The rest of the queue: the next chunk after a short pause, whatever deliveries do meanwhile.
+        this.flushNow = true;
+        if (this.armedAt === null) await this.arm(now() + pauseMs);
+      } else {
+        this.firstWakeAt = null;
+        this.restart = false;
+        // Look once more for events whose isolate did not wake us (see WAKE_EVERY_MS), unless this was that look
+        // and it found nothing.
+        if ((!trailing || started > 0) && this.armedAt === null) {
+          this.trailing = true;
+          this.flushNow = true;
+          await this.arm(now() + trailingMs);
+        }
+      }
     }
 
-    private async flush(requests: StartRequest[]): Promise<void> {
+    /** Starts one chunk of the queue: how many events it took, and whether there may be more. */
+    private async flush(
+      restartStartedBefore: number | undefined,
+    ): Promise<{ started: number; more: boolean }> {
       const journal = createJournal(this.env.JOURNAL, now);
-      const planned = requests.flatMap((request) =>
-        request.claims ? [{ eventKey: request.eventKey, claims: request.claims }] : [],
-      );
+      const entries = await journal.events.listToStart(BATCH_LIMIT, restartStartedBefore);
+      if (entries.length === 0) return { started: 0, more: false };
       let settled = new Set<string>();
       try {
+        const claimsOf = options.plan?.(this.env);
+        const planned = entries.flatMap((entry) => {
+          const claims = entry.replays === 0 ? claimsOf?.(entry) : undefined;
+          return claims ? [{ eventKey: entry.eventKey, claims }] : [];
+        });
         if (planned.length > 0) settled = await settleBeforeStart(journal, planned);
       } catch (error) {
         // Start them all: each run claims for itself in its first step.
@@ -171,10 +222,11 @@ export function createStarterClass(timings: Partial<StarterTimings> = {}, now: (
           `run starter: claiming before start failed, runs will claim: ${(error as Error).message}`,
         );
       }
-      const unique = new Map<string, StartRequest>();
-      for (const request of requests)
-        if (!settled.has(request.eventKey)) unique.set(instanceIdOf(request), request);
-      await startRuns(this.env.EVENT_WORKFLOW, [...unique.values()]);
+      const toStart = entries.filter((entry) => !settled.has(entry.eventKey));
+      await startRuns(this.env.EVENT_WORKFLOW, toStart);
+      if (toStart.length > 0)
+        await journal.batch([journal.events.markStartedStatement(toStart.map((entry) => entry.eventKey))]);
+      return { started: entries.length, more: entries.length === BATCH_LIMIT };
     }
   };
 }

@@ -93,7 +93,7 @@ export async function scanUsers(
     );
     const events =
       candidates.length > 0 ? await decide(candidates, { startedAt: state.runStartedAt ?? now }) : [];
-    const recorded = await deps.enqueue.recordAndStart(events.map((event) => ({ event })));
+    const recorded = await deps.enqueue.recordAndStart(events);
     report.scanned += candidates.length;
     report.queued += recorded.length;
     state.scanned += candidates.length;
