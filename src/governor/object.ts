@@ -92,6 +92,11 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
     private timerAt = Number.POSITIVE_INFINITY;
     private granted = 0;
     private serial = 0;
+    /**
+     * Callers told to come back are spaced one slot's share of the window apart from this time on, so that they
+     * return at the rate slots free up instead of all at once (or too late, leaving slots unused).
+     */
+    private comebackAt = 0;
     private broker: { fingerprint: string; broker: TokenBroker } | undefined;
 
     constructor(ctx: DurableObjectState, env: Env) {
@@ -117,7 +122,7 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
         if (ticket) return { granted: true, ticket };
       }
       const maxWaitMs = Math.max(0, Math.min(request.maxWaitMs, MAX_HOLD_MS));
-      if (maxWaitMs === 0) return { granted: false, retryAfterMs: this.estimate(this.waiters.length) };
+      if (maxWaitMs === 0) return { granted: false, retryAfterMs: this.comeback() };
       return new Promise<AdmissionAnswer>((resolve) => {
         this.waiters.push({ request, giveUpAt: now() + maxWaitMs, resolve });
         this.pump();
@@ -209,8 +214,13 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
       return ticket;
     }
 
-    private estimate(position: number): number {
-      return Math.max(250, expectedWaitMs(this.window, this.budget, now(), position));
+    /** When a caller giving up its place should come back: the next free comeback time, then one share later. */
+    private comeback(): number {
+      const at = now();
+      const opening = at + expectedWaitMs(this.window, this.budget, at, 0);
+      const back = Math.max(opening, this.comebackAt, at + 50);
+      this.comebackAt = back + this.budget.windowMs / this.budget.requests;
+      return back - at;
     }
 
     /** Grants waiters in order while slots are free, answers those whose wait ran out, re-arms the timer. */
@@ -230,7 +240,7 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
           continue;
         }
         this.waiters.splice(i, 1);
-        waiter.resolve({ granted: false, retryAfterMs: this.estimate(i) });
+        waiter.resolve({ granted: false, retryAfterMs: this.comeback() });
       }
       if (this.waiters.length === 0) return;
       settle(this.window, this.budget, at);

@@ -21,7 +21,8 @@ function createNameCache<T>(now: () => number, load: (name: string) => Promise<T
     };
     let flight = flights.get(name);
     if (!flight) {
-      flight = createValueFlight();
+      // The first lookup may wait its turn at the rate governor for seconds: wait for it rather than add calls.
+      flight = createValueFlight({ waitMs: 20_000 });
       flights.set(name, flight);
     }
     const found = await flight.get(fresh, async (): Promise<{ value: T | undefined }> => {
