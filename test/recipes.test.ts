@@ -144,7 +144,7 @@ describe('recipes end to end (sign-up on the emulator → webhook → durable ru
     expect(emulator.store.users.get(user.id)?.customData.personalOrganizationId).toBe(orgs[0]?.id);
     const done = (await journal.events.list({ status: 'done' })).entries.find((e) => e.subject === user.id);
     expect(
-      (done?.result as Record<string, { organizationId?: string }>)['personal-organization'],
+      (done?.result as Record<string, { organizationId?: string }> | undefined)?.['personal-organization'],
     ).toMatchObject({
       organizationId: orgs[0]?.id,
     });
@@ -188,7 +188,7 @@ describe('recipes end to end (sign-up on the emulator → webhook → durable ru
     const run = (await journal.events.list({ source: 'reconcile' })).entries.find(
       (e) => e.subject === user.id,
     );
-    expect((run?.result as Record<string, unknown>)['personal-organization']).toMatchObject({
+    expect((run?.result as Record<string, unknown> | undefined)?.['personal-organization']).toMatchObject({
       organizationId: 'org-late-1',
       duplicates: ['org-late-2'],
     });
