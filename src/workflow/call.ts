@@ -31,6 +31,8 @@ export interface CallContextOptions {
   journal: () => Journal;
   /** How long an uncertain effect may still commit on Logto's side after its call was given up (ms). */
   settleMs: () => number;
+  /** The journal's clock (effect entries are stamped with it). */
+  now: () => number;
 }
 
 /**
@@ -61,7 +63,7 @@ export function createCallContext(options: CallContextOptions) {
       const last = await actions.lastEffectEntry(key);
       if (last !== null) {
         uncertain = true;
-        const settling = last + options.settleMs() - Date.now();
+        const settling = last + options.settleMs() - options.now();
         if (settling > 0) {
           const message = `an earlier attempt may still commit on Logto's side; looking in ${settling} ms`;
           return {

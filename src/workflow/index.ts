@@ -111,6 +111,7 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
           logto: () => services(env).logto,
           journal,
           settleMs: () => 3 * services(env).config.apiTimeoutMs,
+          now: deps.now ?? Date.now,
         });
         try {
           const detail = await automation.run(ctx.context);
