@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newUser } from '../emulator/management-users';
 import { signLogtoBody } from '../emulator/webhooks';
+import { eventKey, logtoEventKey } from '../src/events';
 import { PROJECT_USER_AGENT } from '../src/logto-client';
 import { MAX_BODY_BYTES } from '../src/pipeline/ingest';
 import postRegister from './fixtures/logto-webhooks/post-register.json';
@@ -278,6 +279,29 @@ describe('POST /webhooks/logto: accepted deliveries', () => {
     ]);
   });
 
+  it('keys a Logto event by its canonical JSON; an event journaled before, under its raw-bytes key, stays a duplicate', async () => {
+    const body = signUpBody();
+    const payload = JSON.parse(body) as Record<string, unknown>;
+    const first = (await (await deliver(body)).json()) as { eventKey: string };
+    expect(first.eventKey).toBe(await logtoEventKey(payload));
+    // The same content with its keys in another order (as Logto's hook log returns it) is the same event.
+    const reordered = JSON.stringify(Object.fromEntries(Object.entries(payload).reverse()));
+    expect(await (await deliver(reordered)).json()).toMatchObject({
+      status: 'duplicate',
+      eventKey: first.eventKey,
+    });
+    // A row recorded before this change: keyed by the raw bytes.
+    const old = signUpBody();
+    await pipeline.journal.events.record({
+      eventKey: await eventKey(new TextEncoder().encode(old)),
+      source: 'logto',
+      eventType: 'PostRegister',
+      status: 'ignored',
+      rawBody: old,
+    });
+    expect(await (await deliver(old)).json()).toMatchObject({ status: 'duplicate' });
+  });
+
   it('a journal that cannot record → 503 (a retrying sender retries), nothing answered 2xx', async () => {
     const broken = {
       ...env,
@@ -298,10 +322,10 @@ describe('POST /webhooks/logto: accepted deliveries', () => {
     expect(counts.failed ?? 0).toBe(0);
     const done = (await pipeline.journal.events.list({ status: 'done', limit: 100 })).entries;
     const users = new Set(done.map((entry) => entry.subject));
-    // 3 PostRegister (rotation, duplicate, concurrent) + the 2 captures of one sign-up (one user): one of those two
-    // acted, the other is covered by it.
-    expect(done.length).toBe(4);
-    expect(users.size).toBe(4);
+    // 4 PostRegister (rotation, duplicate, concurrent, canonical key) + the 2 captures of one sign-up (one user): one
+    // of those two acted, the other is covered by it.
+    expect(done.length).toBe(5);
+    expect(users.size).toBe(5);
     expect(counts.covered).toBe(1);
     expect(pipeline.emulator.faults.count('POST /api/users/:userId/roles')).toBe(users.size);
   });

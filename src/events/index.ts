@@ -93,5 +93,27 @@ export function subjectOf(event: LogtoEvent): string | undefined {
 export const userAgentOf = (event: LogtoEvent): string | undefined =>
   typeof event.userAgent === 'string' ? event.userAgent : undefined;
 
-/** Dedupe key: SHA-256 (hex) of the exact raw body — Logto's retries, when they exist, resend identical bytes. */
+/**
+ * The key of the raw bytes: SHA-256 (hex) of the exact body. Logto events were journaled under it before canonical
+ * keys (see {@link logtoEventKey}); kept so those rows still deduplicate.
+ */
 export const eventKey = (rawBody: ArrayBuffer | Uint8Array): Promise<string> => sha256Hex(rawBody);
+
+/**
+ * Canonical JSON: object keys sorted recursively, no whitespace, arrays in order. A live delivery and the same payload
+ * read back from Logto's hook log (PostgreSQL jsonb reorders keys) have the same canonical form (logto-reference §0.1:
+ * 26 of 26 deliveries).
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** A Logto event's journal key, however it reached the Worker: SHA-256 (hex) of its canonical JSON. */
+export const logtoEventKey = (payload: unknown): Promise<string> => sha256Hex(canonicalJson(payload));

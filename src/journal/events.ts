@@ -51,6 +51,8 @@ export interface NewEvent {
   externalId?: string | null;
   /** Why an event is `ignored`/`self` (stored in the last-error columns, e.g. `unknown_event`). */
   reason?: { code: string; message: string };
+  /** Another key the same event may have been journaled under (a Logto event's raw-bytes key, before canonical keys). */
+  legacyKey?: string;
 }
 
 export interface ListFilter {
@@ -137,11 +139,14 @@ export function createEventsTable(db: D1Database, now: () => number) {
     async record(event: NewEvent): Promise<{ inserted: boolean }> {
       const at = now();
       const finished = event.status === 'received' ? null : at;
+      // One statement: inserted unless the key — or the legacy key the same event had — is journaled already.
       const result = await db
         .prepare(
           `INSERT INTO events (event_key, source, event_type, subject, received_at, status, raw_body, finished_at,
              updated_at, last_error_code, last_error_message, external_id)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11) ON CONFLICT (event_key) DO NOTHING`,
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11
+           WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_key = ?12)
+           ON CONFLICT (event_key) DO NOTHING`,
         )
         .bind(
           event.eventKey,
@@ -155,6 +160,7 @@ export function createEventsTable(db: D1Database, now: () => number) {
           event.reason?.code ?? null,
           event.reason?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
           event.externalId ?? null,
+          event.legacyKey ?? event.eventKey,
         )
         .run();
       return { inserted: (result.meta.changes ?? 0) > 0 };

@@ -1,6 +1,6 @@
 import type { AutomationInput } from '../automations';
 import type { PipelineConfig } from '../config';
-import { eventKey, type LogtoEvent, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
+import { eventKey, type LogtoEvent, logtoEventKey, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
 import type { NewEvent } from '../journal';
 import { PROJECT_USER_AGENT } from '../logto-client';
 import { verifyLogtoSignature } from '../webhook-signature';
@@ -128,7 +128,10 @@ export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOut
   if (createdAt < now - input.config.maxAgeMs) return reject(401, 'stale_event');
   if (createdAt > now + input.config.maxFutureMs) return reject(401, 'future_event');
 
-  const key = await eventKey(raw);
+  // The key of the canonical JSON: the same event read back from Logto's hook log gets the same key. Rows journaled
+  // before canonical keys carry the raw bytes' key; a delivery matching one of those is a duplicate too.
+  const key = await logtoEventKey(json);
+  const legacyKey = await eventKey(raw);
   const own = isOwnEvent(event);
   const plan = own || event.family === 'unknown' ? [] : input.plan({ source: 'logto', event });
   const wanted = plan.length > 0;
@@ -148,5 +151,6 @@ export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOut
     status,
     rawBody: text,
     reason,
+    legacyKey,
   });
 }

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalJson,
   DATA_EVENTS,
   EXCEPTION_EVENTS,
   eventKey,
   INTERACTION_EVENTS,
+  logtoEventKey,
   parseLogtoEvent,
   subjectOf,
 } from '../../src/events';
@@ -85,7 +87,31 @@ describe('Logto event payloads', () => {
     });
   }
 
-  it('event key: SHA-256 of the raw bytes, equal for identical bodies only', async () => {
+  it('Logto event key: SHA-256 of the canonical JSON — key order and whitespace do not matter, content does', async () => {
+    for (const capture of [postRegister, userCreatedApi, userCreatedSignUp]) {
+      const payload = JSON.parse(capture.rawBody) as Record<string, unknown>;
+      const key = await logtoEventKey(payload);
+      expect(key).toMatch(/^[0-9a-f]{64}$/);
+      // As PostgreSQL jsonb gives it back from Logto's hook log: other key order (recursively), other spacing.
+      const reorder = (value: unknown): unknown =>
+        Array.isArray(value)
+          ? value.map(reorder)
+          : value && typeof value === 'object'
+            ? Object.fromEntries(
+                Object.entries(value)
+                  .reverse()
+                  .map(([k, v]) => [k, reorder(v)]),
+              )
+            : value;
+      const logged = JSON.parse(JSON.stringify(reorder(payload), null, 2));
+      expect(JSON.stringify(logged)).not.toBe(JSON.stringify(payload));
+      expect(await logtoEventKey(logged)).toBe(key);
+      expect(await logtoEventKey({ ...payload, createdAt: '2000-01-01T00:00:00.000Z' })).not.toBe(key);
+    }
+    expect(canonicalJson({ b: [2, { d: 1, c: null }], a: 'x' })).toBe('{"a":"x","b":[2,{"c":null,"d":1}]}');
+  });
+
+  it('raw-bytes key (the key before canonical keys): SHA-256 of the exact bytes', async () => {
     const bytes = new TextEncoder().encode(postRegister.rawBody);
     const key = await eventKey(bytes);
     expect(key).toMatch(/^[0-9a-f]{64}$/);
