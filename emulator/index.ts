@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { createFaults, DroppedConnection, type RateLimit } from './faults';
 import { generateId, logtoError } from './http';
+import { mountHookRoutes } from './management-hooks';
 import { mountOrganizationRoutes } from './management-organizations';
 import { mountUserRoutes, newUser } from './management-users';
 import { createOidc, type SigningAlgorithm } from './oidc';
@@ -10,7 +11,7 @@ import { createWebhookSender, type EmulatedHook, interactionUser } from './webho
 export type { FaultRule, RateLimit } from './faults';
 export type { SigningAlgorithm, TokenFaults } from './oidc';
 export type * from './store';
-export type { Delivery, EmulatedHook } from './webhooks';
+export type { Delivery, EmulatedHook, HookLogEntry } from './webhooks';
 
 export interface LogtoEmulatorOptions {
   /** The origin the emulator believes it serves (issuer = `{endpoint}/oidc`). Default `http://logto.test`. */
@@ -71,7 +72,7 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
     apiResources: options.apiResources ?? [],
   });
   const faults = createFaults({ now, sleep, seed: options.seed ?? 1 });
-  const webhooks = createWebhookSender({ deliver: options.deliver });
+  const webhooks = createWebhookSender({ deliver: options.deliver, now });
   for (const hook of options.hooks ?? []) webhooks.add(hook);
   const iso = () => new Date(now()).toISOString();
   if (options.rateLimit) faults.setRateLimit(options.rateLimit);
@@ -113,6 +114,7 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
       }),
   });
   mountOrganizationRoutes(api, { store, now });
+  mountHookRoutes(api, { webhooks, now });
 
   const app = new Hono();
   app.use('*', faults.middleware);

@@ -10,6 +10,35 @@ export interface EmulatedHook {
   events: string[];
 }
 
+/**
+ * One delivery attempt as Logto keeps it in its hook log (`GET /api/hooks/:id/recent-logs`, logto-reference §0.1):
+ * `hookRequest.body` is the payload object as PostgreSQL jsonb returns it (keys reordered), `result` `Success` with
+ * the receiver's answer, or `Error` with the error and no response.
+ */
+export interface HookLogEntry {
+  id: string;
+  key: string;
+  createdAt: number;
+  payload: {
+    key: string;
+    result: 'Success' | 'Error';
+    hookId: string;
+    hookRequest: { body: Record<string, unknown> };
+    response?: { statusCode: number; body: unknown };
+    error?: string;
+  };
+}
+
+/** PostgreSQL jsonb's key order: shorter keys first, then bytewise; recursively. */
+export function jsonbOrdered(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(jsonbOrdered);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+    a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0,
+  );
+  return Object.fromEntries(entries.map(([key, item]) => [key, jsonbOrdered(item)]));
+}
+
 export interface Delivery {
   hookId: string;
   url: string;
@@ -60,9 +89,31 @@ export function interactionUser(user: EmulatedUser): Omit<EmulatedUser, 'hasPass
  * body signed with the hook's key, `hookId` appended last. Deliveries run in the background like Logto's; tests
  * await {@link settled}. `drop` loses chosen deliveries on purpose (the receiver never sees them).
  */
-export function createWebhookSender(options: { deliver?: typeof fetch }) {
+export function createWebhookSender(options: { deliver?: typeof fetch; now?: () => number }) {
+  const now = options.now ?? Date.now;
   const hooks: EmulatedHook[] = [];
   const deliveries: Delivery[] = [];
+  const log: HookLogEntry[] = [];
+  const record = (
+    hook: EmulatedHook,
+    event: string,
+    body: string,
+    outcome: { response?: { statusCode: number; body: unknown }; error?: string },
+  ) => {
+    const key = `TriggerHook.${event}`;
+    log.push({
+      id: generateId(21),
+      key,
+      createdAt: now(),
+      payload: {
+        key,
+        result: outcome.response && outcome.response.statusCode < 300 ? 'Success' : 'Error',
+        hookId: hook.id,
+        hookRequest: { body: jsonbOrdered(JSON.parse(body)) as Record<string, unknown> },
+        ...outcome,
+      },
+    });
+  };
   const inFlight = new Set<Promise<void>>();
   let deliver = options.deliver ?? ((input, init) => fetch(input, init));
   let drop: (event: string, index: number) => boolean = () => false;
@@ -73,6 +124,7 @@ export function createWebhookSender(options: { deliver?: typeof fetch }) {
     const body = JSON.stringify({ ...payload, hookId: hook.id });
     if (drop(event, sent++)) {
       deliveries.push({ hookId: hook.id, url: hook.url, event, outcome: 'dropped', body });
+      record(hook, event, body, { error: `TypeError: fetch failed (connect ECONNREFUSED ${hook.url})` });
       return;
     }
     let outcome: Delivery['outcome'];
@@ -82,16 +134,32 @@ export function createWebhookSender(options: { deliver?: typeof fetch }) {
         headers: await signedHeaders(body, hook.signingKey),
         body,
       });
-      await response.body?.cancel();
+      const text = await response.text();
       outcome = response.status;
-    } catch {
+      if (response.ok) {
+        let answer: unknown = text;
+        try {
+          answer = JSON.parse(text);
+        } catch {
+          // not JSON: kept as text
+        }
+        record(hook, event, body, { response: { statusCode: response.status, body: answer } });
+      } else {
+        const error = `HTTPError: Request failed with status code ${response.status}: POST ${hook.url}`;
+        record(hook, event, body, { error });
+      }
+    } catch (error) {
       outcome = 'error';
+      record(hook, event, body, { error: `TypeError: ${(error as Error).message}` });
     }
     deliveries.push({ hookId: hook.id, url: hook.url, event, outcome, body });
   }
 
   return {
     deliveries,
+    /** Every delivery attempt, as Logto's hook log keeps it (oldest first). */
+    log,
+    hooks,
     add(hook: Partial<EmulatedHook> & Pick<EmulatedHook, 'url' | 'signingKey'>): EmulatedHook {
       const full = { id: hook.id ?? generateId(21), events: hook.events ?? [], ...hook };
       hooks.push(full);

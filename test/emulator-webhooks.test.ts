@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLogtoEmulator } from '../emulator';
+import { createLogtoEmulator, type HookLogEntry } from '../emulator';
+import { logtoEventKey } from '../src/events';
 import { verifyLogtoSignature } from '../src/webhook-signature';
 import postRegister from './fixtures/logto-webhooks/post-register.json';
 import userCreatedApi from './fixtures/logto-webhooks/user-created-management-api.json';
@@ -91,6 +92,76 @@ describe('the emulator’s webhooks match real Logto 1.42 deliveries', () => {
     expect(emulator.webhooks.deliveries.map((d) => [d.event, d.outcome])).toEqual([
       ['User.Created', 500],
       ['PostRegister', 'dropped'],
+    ]);
+  });
+});
+
+describe('the emulator’s hook log matches what a real Logto 1.42 keeps (logto-reference §0.1)', () => {
+  it('one entry per attempt: Success with the answer, Error with an HTTPError or a refused connection; the body in jsonb order, canonically equal', async () => {
+    let answer = 202;
+    const delivered: string[] = [];
+    const emulator = await createLogtoEmulator({
+      endpoint: uniqueEndpoint(),
+      hooks: [{ id: 'hook-a', url: 'http://receiver.test/hook', signingKey: KEY }],
+      deliver: async (input, init) => {
+        delivered.push(await new Request(input, init).text());
+        return Response.json({ status: 'accepted' }, { status: answer });
+      },
+    });
+    await emulator.signUp({ username: 'logged' });
+    answer = 503;
+    await emulator.signUp({ username: 'refused' });
+    emulator.webhooks.setDrop(() => true);
+    await emulator.signUp({ username: 'unreachable' });
+    const token = await emulatorToken(emulator);
+    const get = (query: string) =>
+      emulator.fetch(`${emulator.endpoint}/api/hooks/hook-a/recent-logs?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    const page = await get('page=1&page_size=100');
+    expect(page.headers.get('total-number')).toBe('6');
+    const entries = (await page.json()) as HookLogEntry[];
+    // Newest first.
+    expect(entries.map((entry) => [entry.key, entry.payload.result])).toEqual([
+      ['TriggerHook.PostRegister', 'Error'],
+      ['TriggerHook.User.Created', 'Error'],
+      ['TriggerHook.PostRegister', 'Error'],
+      ['TriggerHook.User.Created', 'Error'],
+      ['TriggerHook.PostRegister', 'Success'],
+      ['TriggerHook.User.Created', 'Success'],
+    ]);
+    const [unreachable, , refused, , success] = entries as HookLogEntry[];
+    expect(success?.payload).toMatchObject({ response: { statusCode: 202, body: { status: 'accepted' } } });
+    expect(success?.payload.error).toBeUndefined();
+    expect(refused?.payload.error).toMatch(/^HTTPError: /);
+    expect(refused?.payload.response).toBeUndefined();
+    expect(unreachable?.payload.error).toMatch(/ECONNREFUSED/);
+    expect(Object.keys(success?.payload ?? {})).toEqual(
+      expect.arrayContaining(['key', 'result', 'hookId', 'hookRequest']),
+    );
+    // The logged body: same content as the delivered bytes, keys in another order (jsonb); canonical JSON equal.
+    const raw = delivered[1] ?? '';
+    const logged = success?.payload.hookRequest.body;
+    expect(JSON.stringify(logged)).not.toBe(raw);
+    expect(await logtoEventKey(logged)).toBe(await logtoEventKey(JSON.parse(raw)));
+    // Paging, key filter and time bounds.
+    const second = (await (await get('page=2&page_size=4')).json()) as HookLogEntry[];
+    expect(second).toHaveLength(2);
+    const created = (await (await get('logKey=TriggerHook.User.Created')).json()) as HookLogEntry[];
+    expect(created).toHaveLength(3);
+    const future = (await (await get(`start_time=${Date.now() + 60_000}`)).json()) as HookLogEntry[];
+    expect(future).toHaveLength(0);
+    const unknown = await emulator.fetch(`${emulator.endpoint}/api/hooks/nope/recent-logs`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(unknown.status).toBe(404);
+    const hooks = (await (
+      await emulator.fetch(`${emulator.endpoint}/api/hooks`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { id: string; config: { url: string } }[];
+    expect(hooks).toEqual([
+      expect.objectContaining({ id: 'hook-a', config: { url: 'http://receiver.test/hook' } }),
     ]);
   });
 });
