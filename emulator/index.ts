@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { dataEvents } from './data-events';
 import { createFaults, DroppedConnection, type RateLimit } from './faults';
 import { generateId, logtoError } from './http';
 import { mountHookRoutes } from './management-hooks';
@@ -95,6 +96,10 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
     if (!verdict.scope.split(' ').includes('all')) return logtoError(c, 403, 'auth.forbidden', 'Forbidden.');
     await next();
   });
+  api.use(
+    '*',
+    dataEvents((payload) => webhooks.emit(payload), iso),
+  );
   mountUserRoutes(api, {
     store,
     now,

@@ -94,9 +94,9 @@ export async function setupPipeline(options: LogtoEmulatorOptions & { realRuntim
 }
 
 /** Runs one cron invocation of the Worker under test (e.g. `*\/15 * * * *`, the reconciliation sweep). */
-export async function runCron(cron: string) {
+export async function runCron(cron: string, workerEnv: Env = env) {
   const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron }), env, ctx);
+  await worker.scheduled(createScheduledController({ cron }), workerEnv, ctx);
   await waitOnExecutionContext(ctx);
 }
 

@@ -19,6 +19,11 @@ export interface PipelineConfig {
   admin?: { resource: string; appIds: string[] };
   /** Signing secrets per callback provider (several while rotating); a provider without one answers 404. */
   callbacks: { stripe?: string[]; github?: string[]; 'standard-webhooks'?: string[] };
+  /**
+   * Recovery from Logto's hook log: the hooks to read (LOGTO_HOOK_IDS), or those whose endpoint is this Worker's
+   * (WORKER_URL). Undefined when neither is set (recovery off).
+   */
+  recovery?: { hookIds: string[]; workerUrl?: string };
 }
 
 export type PipelineConfigResult =
@@ -38,7 +43,7 @@ const fail = (variable: string, reason: string): PipelineConfigResult => ({ ok: 
 
 /**
  * Reads LOGTO_WEBHOOK_SIGNING_KEY(_PREVIOUS), WEBHOOK_MAX_AGE_SECONDS, SIGNUP_ROLE_NAMES, ADMIN_API_RESOURCE,
- * ADMIN_APP_IDS and the callback secrets STRIPE_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET.
+ * ADMIN_APP_IDS, LOGTO_HOOK_IDS, WORKER_URL and the callback secrets STRIPE_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET.
  */
 export function parsePipelineConfig(env: object): PipelineConfigResult {
   const current = text(env, 'LOGTO_WEBHOOK_SIGNING_KEY');
@@ -67,6 +72,14 @@ export function parsePipelineConfig(env: object): PipelineConfigResult {
   if (resource && appIds.length === 0) {
     return fail('ADMIN_APP_IDS', 'must list the M2M app IDs allowed to call the admin API');
   }
+  const hookIds = list(text(env, 'LOGTO_HOOK_IDS'));
+  const workerUrl = text(env, 'WORKER_URL').replace(/\/+$/, '');
+  if (workerUrl && !/^https?:\/\/[^/]+$/.test(workerUrl)) {
+    return fail(
+      'WORKER_URL',
+      'must be the origin this Worker is reached at, e.g. https://automations.example.com',
+    );
+  }
   const standard = list(text(env, 'STANDARD_WEBHOOK_SECRET'));
   if (standard.some((secret) => !/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(secret))) {
     return fail('STANDARD_WEBHOOK_SECRET', 'must be whsec_<base64> (comma list while rotating)');
@@ -84,6 +97,8 @@ export function parsePipelineConfig(env: object): PipelineConfigResult {
         github: list(text(env, 'GITHUB_WEBHOOK_SECRET')),
         'standard-webhooks': standard,
       },
+      recovery:
+        hookIds.length > 0 || workerUrl ? { hookIds, ...(workerUrl ? { workerUrl } : {}) } : undefined,
     },
   };
 }

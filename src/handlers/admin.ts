@@ -3,6 +3,7 @@ import { createAdminVerifier } from '../admin';
 import type { Pipeline, Services } from '../composition';
 import type { LogtoConfig } from '../config';
 import { EVENT_STATUSES, type EventStatus, type JournalEntry, REPLAYABLE } from '../journal';
+import { runRecovery } from './scheduled';
 
 interface AdminDeps {
   services: (env: Env) => Services;
@@ -131,6 +132,21 @@ export function createAdminRoutes(deps: AdminDeps) {
    * Bulk replay. Body: `{ "eventKeys": [...] }`, or `{ "status": "failed", "since": …, "until": … }` for every
    * event of that status received in the range (at most {@link MAX_BULK_REPLAY} per call).
    */
+  /**
+   * Recovers now what Logto tried to deliver and could not (its hook log), as the 5-minute cron does; answers what
+   * was read and recovered per hook. 409 when recovery is not configured.
+   */
+  admin.post('/recover', async (c) => {
+    const reports = await runRecovery(c.env, {
+      pipeline: deps.pipelines(c.env),
+      services: deps.services,
+      now: deps.now,
+    });
+    if (!reports)
+      return c.json({ error: 'recovery_not_configured', reason: 'set LOGTO_HOOK_IDS or WORKER_URL' }, 409);
+    return c.json({ hooks: reports });
+  });
+
   admin.post('/replay', async (c) => {
     let body: { eventKeys?: unknown; status?: unknown; since?: unknown; until?: unknown; type?: unknown };
     try {

@@ -1,7 +1,15 @@
 import type { Pipeline, Services } from '../composition';
 import { instanceIdOf, type JournalEntry } from '../journal';
-import { disposeStub } from '../pipeline';
-import { cleanupDecider, reconcileDecider, type ScanReport, scanUsers } from '../sweep';
+import { disposeStub, planFor } from '../pipeline';
+import {
+  cleanupDecider,
+  DEFAULT_RECOVERY,
+  type HookRecovery,
+  reconcileDecider,
+  recoverDeliveries,
+  type ScanReport,
+  scanUsers,
+} from '../sweep';
 
 /** The journal's own sweep runs on this cron (wrangler.toml `[triggers] crons`). */
 export const JOURNAL_SWEEP_CRON = '* * * * *';
@@ -83,7 +91,34 @@ export interface ScheduledReport {
   journal?: SweepReport;
   reconcile?: ScanReport;
   cleanup?: ScanReport;
+  recovery?: HookRecovery[];
   errors: string[];
+}
+
+/** Recovery from Logto's hook log runs on this cron (wrangler.toml `[triggers] crons`). */
+export const RECOVERY_CRON = '*/5 * * * *';
+
+/**
+ * Reads Logto's hook log of every hook this Worker receives and journals the deliveries that failed (see
+ * src/sweep/recovery.ts). Undefined when recovery is not configured (LOGTO_HOOK_IDS or WORKER_URL).
+ */
+export async function runRecovery(
+  env: Env,
+  deps: { pipeline: Pipeline; services: (env: Env) => Services; now: () => number },
+): Promise<HookRecovery[] | undefined> {
+  const { pipeline } = deps;
+  const settings = pipeline.config.recovery;
+  if (!settings) return undefined;
+  return recoverDeliveries(
+    {
+      journal: pipeline.journal,
+      enqueue: pipeline.enqueue,
+      logto: deps.services(env).logto,
+      plan: (input) => planFor(pipeline.automations, input, pipeline.dryRun),
+      now: deps.now,
+    },
+    { ...DEFAULT_RECOVERY, ...settings },
+  );
 }
 
 /**
@@ -116,6 +151,10 @@ export async function runScheduled(
   });
   if (cron === JOURNAL_SWEEP_CRON)
     report.journal = await guard('journal sweep', () => sweepJournal(env, pipeline, now));
+  if (cron === RECOVERY_CRON && pipeline.config.recovery) {
+    report.recovery = await guard('recovery', () => runRecovery(env, deps));
+    if (report.recovery) console.log(`cron recovery: ${JSON.stringify(report.recovery)}`);
+  }
   if (reconcile.enabled && cron === reconcile.cron) {
     report.reconcile = await guard('reconcile', () =>
       scanUsers(

@@ -39,7 +39,12 @@ export interface JournalEntry {
   coveredBy: string | null;
   /** When the run starter created the current run's Workflow instance (null: not started). */
   startedAt: number | null;
+  /** How the event reached the Worker (null on rows from before this was recorded). */
+  arrivedVia: ArrivedVia | null;
 }
+
+/** How an event reached the Worker: a live delivery, read back from Logto's hook log, or found by a sweep. */
+export type ArrivedVia = 'delivered' | 'recovered' | 'sweep';
 
 export interface NewEvent {
   eventKey: string;
@@ -53,6 +58,8 @@ export interface NewEvent {
   reason?: { code: string; message: string };
   /** Another key the same event may have been journaled under (a Logto event's raw-bytes key, before canonical keys). */
   legacyKey?: string;
+  /** Default `delivered`. */
+  arrivedVia?: ArrivedVia;
 }
 
 export interface ListFilter {
@@ -104,6 +111,7 @@ const toEntry = (row: Row): JournalEntry => ({
   externalId: (row.external_id as string | null) ?? null,
   coveredBy: (row.covered_by as string | null) ?? null,
   startedAt: row.started_at === null || row.started_at === undefined ? null : Number(row.started_at),
+  arrivedVia: (row.arrived_via as ArrivedVia | null) ?? null,
 });
 
 export const resultJson = (result: unknown) => {
@@ -143,8 +151,8 @@ export function createEventsTable(db: D1Database, now: () => number) {
       const result = await db
         .prepare(
           `INSERT INTO events (event_key, source, event_type, subject, received_at, status, raw_body, finished_at,
-             updated_at, last_error_code, last_error_message, external_id)
-           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11
+             updated_at, last_error_code, last_error_message, external_id, arrived_via)
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11, ?13
            WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_key = ?12)
            ON CONFLICT (event_key) DO NOTHING`,
         )
@@ -161,6 +169,7 @@ export function createEventsTable(db: D1Database, now: () => number) {
           event.reason?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
           event.externalId ?? null,
           event.legacyKey ?? event.eventKey,
+          event.arrivedVia ?? 'delivered',
         )
         .run();
       return { inserted: (result.meta.changes ?? 0) > 0 };

@@ -15,6 +15,7 @@ import { createScanStateTable, type ScanStateTable } from './scan-state';
 
 export type { ActionRecord, ActionsTable, ClaimRow } from './actions';
 export {
+  type ArrivedVia,
   EVENT_STATUSES,
   type EventOutcome,
   type EventStatus,

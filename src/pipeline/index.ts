@@ -17,6 +17,7 @@ export {
   type IngestOutcome,
   ingestLogtoDelivery,
   isOwnEvent,
+  logtoEventRecord,
   MAX_BODY_BYTES,
   readBody,
 } from './ingest';

@@ -1,7 +1,7 @@
 import type { AutomationInput } from '../automations';
 import type { PipelineConfig } from '../config';
 import { eventKey, type LogtoEvent, logtoEventKey, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
-import type { NewEvent } from '../journal';
+import type { ArrivedVia, NewEvent } from '../journal';
 import { PROJECT_USER_AGENT } from '../logto-client';
 import { verifyLogtoSignature } from '../webhook-signature';
 import type { Enqueue } from './enqueue';
@@ -128,14 +128,26 @@ export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOut
   if (createdAt < now - input.config.maxAgeMs) return reject(401, 'stale_event');
   if (createdAt > now + input.config.maxFutureMs) return reject(401, 'future_event');
 
-  // The key of the canonical JSON: the same event read back from Logto's hook log gets the same key. Rows journaled
-  // before canonical keys carry the raw bytes' key; a delivery matching one of those is a duplicate too.
-  const key = await logtoEventKey(json);
-  const legacyKey = await eventKey(raw);
+  const record = await logtoEventRecord(event, json, text, input.plan);
+  // Rows journaled before canonical keys carry the raw bytes' key; a delivery matching one of those is a duplicate.
+  return recordAndAnswer(input.enqueue, { ...record, legacyKey: await eventKey(raw) });
+}
+
+/**
+ * A verified, validated Logto event as the journal records it, however it arrived: keyed by its canonical JSON (a
+ * live delivery and the same payload read back from Logto's hook log get the same key), `self` when it echoes this
+ * Worker's own write, `ignored` when no automation wants it, else `received`.
+ */
+export async function logtoEventRecord(
+  event: LogtoEvent,
+  json: unknown,
+  rawBody: string,
+  planner: (input: AutomationInput) => PlannedAutomation[],
+  arrivedVia: ArrivedVia = 'delivered',
+): Promise<NewEvent> {
   const own = isOwnEvent(event);
-  const plan = own || event.family === 'unknown' ? [] : input.plan({ source: 'logto', event });
+  const plan = own || event.family === 'unknown' ? [] : planner({ source: 'logto', event });
   const wanted = plan.length > 0;
-  const status = own ? 'self' : wanted ? 'received' : 'ignored';
   const reason = own
     ? { code: 'own_write', message: 'caused by this Worker’s own Management API call' }
     : event.family === 'unknown'
@@ -143,14 +155,14 @@ export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOut
       : wanted
         ? undefined
         : { code: 'no_automation', message: 'no automation acts on this event' };
-  return recordAndAnswer(input.enqueue, {
-    eventKey: key,
+  return {
+    eventKey: await logtoEventKey(json),
     source: 'logto',
     eventType: event.event.slice(0, 200),
     subject: subjectOf(event) ?? null,
-    status,
-    rawBody: text,
+    status: own ? 'self' : wanted ? 'received' : 'ignored',
+    rawBody,
     reason,
-    legacyKey,
-  });
+    arrivedVia,
+  };
 }

@@ -156,6 +156,7 @@ export function reconcileDecider(pipeline: Pick<Pipeline, 'automations' | 'journ
         subject: user.id,
         status: 'received',
         rawBody: JSON.stringify({ user }),
+        arrivedVia: 'sweep',
       });
     }
     return events;
@@ -177,8 +178,10 @@ export function cleanupDecider(options: { action: 'suspend' | 'delete'; dryRun: 
         subject: user.id,
         status: 'received',
         rawBody: JSON.stringify({ user, action, dryRun }),
+        arrivedVia: 'sweep',
       });
     }
     return events;
   };
 }
+export { DEFAULT_RECOVERY, type HookRecovery, type RecoveryOptions, recoverDeliveries } from './recovery';

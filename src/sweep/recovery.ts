@@ -1,0 +1,189 @@
+import type { AutomationInput } from '../automations';
+import { canonicalJson, parseLogtoEvent } from '../events';
+import type { Journal, NewEvent, ScanState } from '../journal';
+import { type LogtoClient, MAX_PAGE_SIZE } from '../logto-client';
+import { type Enqueue, logtoEventRecord, type PlannedAutomation } from '../pipeline';
+
+/** A hook log entry as Logto returns it (logto-reference §0.1); only what recovery reads is typed. */
+interface HookLogEntry {
+  id: string;
+  key: string;
+  createdAt: number;
+  payload: { result?: string; hookRequest?: { body?: unknown } };
+}
+
+interface Hook {
+  id: string;
+  config?: { url?: string };
+}
+
+export interface RecoveryOptions {
+  /** The hooks to read; empty: those whose endpoint is `<workerUrl>/webhooks/logto`. */
+  hookIds: readonly string[];
+  workerUrl?: string;
+  /** First run for a hook: entries this far back (Logto's default window is 24 h). */
+  initialLookbackMs: number;
+  /** Each run re-reads this much before the cursor (clock skew between Logto and the Worker; late log writes). */
+  overlapMs: number;
+  /** Pages (of 100 entries) per hook and run; the next run resumes. */
+  maxPages: number;
+}
+
+export const DEFAULT_RECOVERY: Omit<RecoveryOptions, 'hookIds' | 'workerUrl'> = {
+  initialLookbackMs: 24 * 60 * 60_000,
+  overlapMs: 5 * 60_000,
+  maxPages: 20,
+};
+
+export interface HookRecovery {
+  hookId: string;
+  pages: number;
+  /** Entries read, and of those the deliveries that failed. */
+  entries: number;
+  failedDeliveries: number;
+  /** Failed deliveries journaled now (the others were journaled already: a live copy, or an earlier run). */
+  recovered: number;
+  /** Failed deliveries whose body is not a valid Logto event (kept out of the journal). */
+  invalid: number;
+  /** True when the run reached the end of the window; false when it stopped at `maxPages` (it resumes). */
+  finished: boolean;
+}
+
+export interface RecoveryDeps {
+  journal: Pick<Journal, 'scans'>;
+  enqueue: Pick<Enqueue, 'recordAndStart'>;
+  logto: Pick<LogtoClient, 'request'>;
+  plan: (input: AutomationInput) => PlannedAutomation[];
+  now: () => number;
+}
+
+/** A recovery run waits this long at most for a rate-governor slot per page (it runs in a cron). */
+const GOVERNOR_WAIT_MS = 30_000;
+
+/** The hooks to read: the configured IDs, or those pointing at this Worker's webhook route. */
+async function hooksToRead(deps: RecoveryDeps, options: RecoveryOptions): Promise<string[]> {
+  if (options.hookIds.length > 0) return [...options.hookIds];
+  if (!options.workerUrl) return [];
+  const target = `${options.workerUrl}/webhooks/logto`;
+  const { data } = await deps.logto.request<Hook[]>('GET', '/hooks', { governorWaitMs: GOVERNOR_WAIT_MS });
+  return data.filter((hook) => hook.config?.url?.replace(/\/+$/, '') === target).map((hook) => hook.id);
+}
+
+/** The journal records of the failed deliveries in one page of a hook log (invalid bodies counted, not recorded). */
+async function failedDeliveries(
+  entries: readonly HookLogEntry[],
+  plan: RecoveryDeps['plan'],
+): Promise<{ events: NewEvent[]; failed: number; invalid: number }> {
+  const events: NewEvent[] = [];
+  let failed = 0;
+  let invalid = 0;
+  for (const entry of entries) {
+    if (entry.payload?.result !== 'Error') continue;
+    failed++;
+    const body = entry.payload.hookRequest?.body;
+    const parsed = parseLogtoEvent(body);
+    if (!parsed.ok) {
+      invalid++;
+      continue;
+    }
+    events.push(await logtoEventRecord(parsed.event, body, canonicalJson(body), plan, 'recovered'));
+  }
+  return { events, failed, invalid };
+}
+
+/**
+ * Reads one hook's log from its cursor and journals every delivery that did not succeed (refused, timed out,
+ * non-2xx) from the body Logto kept, through the same path as a live delivery (validation, planner, canonical key —
+ * so a late live copy, or an event recovered before, is a duplicate). The window is fixed when a run starts
+ * (`start_time` = cursor − overlap, `end_time` = then), so its pages are stable; progress is saved after each
+ * recorded page and the cursor moves only when the run reached the end of the window.
+ */
+async function recoverHook(
+  deps: RecoveryDeps,
+  options: RecoveryOptions,
+  hookId: string,
+): Promise<HookRecovery> {
+  const name = `recovery:${hookId}`;
+  const now = deps.now();
+  const state: ScanState = (await deps.journal.scans.get(name)) ?? {
+    name,
+    cursor: now - options.initialLookbackMs,
+    runStartedAt: null,
+    runUpper: null,
+    scannedDownTo: null,
+    resumePage: null,
+    scanned: 0,
+    queued: 0,
+    lastFinishedAt: null,
+    lastReport: null,
+  };
+  if (state.runStartedAt === null)
+    Object.assign(state, { runStartedAt: now, runUpper: now, resumePage: null, scanned: 0, queued: 0 });
+  const lower = state.cursor - options.overlapMs;
+  const upper = state.runUpper ?? now;
+  const report: HookRecovery = {
+    hookId,
+    pages: 0,
+    entries: 0,
+    failedDeliveries: 0,
+    recovered: 0,
+    invalid: 0,
+    finished: false,
+  };
+  for (let page = state.resumePage ?? 1; report.pages < options.maxPages; page++) {
+    const query = new URLSearchParams({
+      start_time: String(lower),
+      end_time: String(upper),
+      page: String(page),
+      page_size: String(MAX_PAGE_SIZE),
+    });
+    const { data } = await deps.logto.request<HookLogEntry[]>(
+      'GET',
+      `/hooks/${encodeURIComponent(hookId)}/recent-logs`,
+      { query, governorWaitMs: GOVERNOR_WAIT_MS },
+    );
+    report.pages++;
+    report.entries += data.length;
+    const { events, failed, invalid } = await failedDeliveries(data, deps.plan);
+    const recorded = await deps.enqueue.recordAndStart(events);
+    report.failedDeliveries += failed;
+    report.invalid += invalid;
+    report.recovered += recorded.length;
+    state.scanned += data.length;
+    state.queued += recorded.length;
+    state.resumePage = page + 1;
+    if (data.length < MAX_PAGE_SIZE) {
+      report.finished = true;
+      break;
+    }
+    await deps.journal.scans.put(state);
+  }
+  if (report.finished) {
+    state.lastReport = { from: lower, to: upper, read: state.scanned, recovered: state.queued };
+    Object.assign(state, {
+      cursor: upper,
+      runStartedAt: null,
+      runUpper: null,
+      resumePage: null,
+      lastFinishedAt: deps.now(),
+    });
+  }
+  await deps.journal.scans.put(state);
+  return report;
+}
+
+/**
+ * Recovery from Logto's hook log: for every hook this Worker receives (configured IDs, or found by its endpoint),
+ * journal the deliveries Logto tried and that failed. Logto keeps each attempt with its whole body, so what never
+ * reached the Worker — it was down, mis-deployed, its key rotated wrongly, it answered 5xx — is recovered exactly,
+ * not guessed. Every page is one Management API call through the rate governor.
+ */
+export async function recoverDeliveries(
+  deps: RecoveryDeps,
+  options: RecoveryOptions,
+): Promise<HookRecovery[]> {
+  const reports: HookRecovery[] = [];
+  for (const hookId of await hooksToRead(deps, options))
+    reports.push(await recoverHook(deps, options, hookId));
+  return reports;
+}
