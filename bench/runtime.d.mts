@@ -1,6 +1,8 @@
 /** Types for bench/runtime.mjs (Node-only: it bundles and starts Miniflare). */
 interface Fetcher {
   fetch(input: string, init?: RequestInit): Promise<Response>;
+  /** Runs the worker's `scheduled` handler for `cron`. */
+  scheduled(options: { cron: string }): Promise<{ outcome: string }>;
 }
 export function startRuntime(options: {
   vars: Record<string, string>;

@@ -12,6 +12,7 @@ export const USAGE = `usage: npm run replay -- <command> [options]
   show   <eventKey>
   replay <eventKey> [<eventKey> …]
   failed [--since TIME] [--until TIME] [--type T]     replay every failed event in the range
+  recover                                              read Logto's hook logs now; journal what was not delivered
 TIME: ISO 8601 or epoch ms. Environment: AUTOMATIONS_URL, and ADMIN_TOKEN or ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET,
 ADMIN_API_RESOURCE with LOGTO_ENDPOINT or LOGTO_TENANT_ID.`;
 
@@ -166,6 +167,25 @@ export async function runReplayCli(argv: string[], io: CliIo): Promise<number> {
         if (!result.remaining || result.replayed.length === 0) break;
       }
       io.print(`replayed ${replayed} failed event(s)`);
+      return 0;
+    }
+    if (command === 'recover') {
+      const result = (await call('/recover', { method: 'POST' })) as {
+        hooks: {
+          hookId: string;
+          entries: number;
+          failedDeliveries: number;
+          recovered: number;
+          finished: boolean;
+        }[];
+      };
+      for (const hook of result.hooks) {
+        io.print(
+          `hook ${hook.hookId}: ${hook.entries} log entries read, ${hook.failedDeliveries} failed deliveries, ` +
+            `${hook.recovered} recovered${hook.finished ? '' : ' (more: run again)'}`,
+        );
+      }
+      if (result.hooks.length === 0) io.print('no hook found to read (check LOGTO_HOOK_IDS or WORKER_URL)');
       return 0;
     }
     throw new CliError(`unknown command "${command}"\n${USAGE}`);

@@ -11,6 +11,8 @@ const adminEnv = {
   ...env,
   ADMIN_API_RESOURCE: ADMIN_RESOURCE,
   ADMIN_APP_IDS: `${OPS.id}, some-other-ops-app`,
+  // Recovery finds the hook by its endpoint (the pipeline's hook posts to http://worker.test/webhooks/logto).
+  WORKER_URL: 'http://worker.test',
 };
 
 let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
@@ -208,6 +210,9 @@ describe('npm run replay (scripts/replay-cli.ts) against the Worker', () => {
     await pipeline.drain();
     expect(await runReplayCli(['failed', '--since', '0'], io)).toBe(0);
     expect(lines.at(-1)).toBe('replayed 0 failed event(s)');
+    // Recovery now: the hook is found by its endpoint; every delivery so far reached the Worker.
+    expect(await runReplayCli(['recover'], io)).toBe(0);
+    expect(lines.at(-1)).toMatch(/^hook \w+: \d+ log entries read, 0 failed deliveries, 0 recovered$/);
     expect(lines.join('\n')).not.toContain(OPS.secret);
     expect(lines.join('\n')).not.toMatch(/eyJ/);
 

@@ -137,7 +137,7 @@ async function recoverHook(
       page: String(page),
       page_size: String(MAX_PAGE_SIZE),
     });
-    const { data } = await deps.logto.request<HookLogEntry[]>(
+    const { data, headers } = await deps.logto.request<HookLogEntry[]>(
       'GET',
       `/hooks/${encodeURIComponent(hookId)}/recent-logs`,
       { query, governorWaitMs: GOVERNOR_WAIT_MS },
@@ -152,7 +152,9 @@ async function recoverHook(
     state.scanned += data.length;
     state.queued += recorded.length;
     state.resumePage = page + 1;
-    if (data.length < MAX_PAGE_SIZE) {
+    // The last page: short, or (Total-Number) nothing beyond it — no empty page fetched to learn that.
+    const total = Number(headers.get('total-number') ?? Number.NaN);
+    if (data.length < MAX_PAGE_SIZE || (Number.isFinite(total) && page * MAX_PAGE_SIZE >= total)) {
       report.finished = true;
       break;
     }
