@@ -44,6 +44,8 @@ export interface SignUpInput {
   identities?: EmulatedUser['identities'];
   application?: { id: string; type: string; name: string; description: string | null };
   userAgent?: string;
+  /** Stop after identification (the user exists, `User.Created` fires, the sign-up is never submitted). */
+  abandon?: boolean;
 }
 
 const DEFAULT_APPLICATION = { id: 'spa-app', type: 'SPA', name: 'Sign-in app', description: null };
@@ -149,8 +151,10 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
      */
     async signUp(input: SignUpInput = {}): Promise<EmulatedUser> {
       const application = input.application ?? DEFAULT_APPLICATION;
+      // A real Logto leaves the user's applicationId null after an Experience API sign-up (reference §0.1): only
+      // the event's top-level applicationId and the audit log name the application.
       const user = newUser(
-        { username: input.username ?? `user_${generateId(8)}`, ...input, applicationId: application.id },
+        { username: input.username ?? `user_${generateId(8)}`, ...input, applicationId: null },
         now(),
       );
       user.hasPassword = true;
@@ -168,6 +172,26 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
         application,
         data: interactionUser(user),
       };
+      const audit = (key: string) =>
+        store.logs.push({
+          id: generateId(21),
+          key,
+          payload: {
+            key,
+            result: 'Success',
+            userId: user.id,
+            applicationId: application.id,
+            interaction: { interactionEvent: 'Register' },
+          },
+          createdAt: now(),
+        });
+      audit('Interaction.Register.Identifier.Submit');
+      if (input.abandon) {
+        // Abandoned after identification: the user exists and User.Created fires; no Register.Submit, no PostRegister.
+        await webhooks.emit(created);
+        return user;
+      }
+      audit('Interaction.Register.Submit');
       user.lastSignInAt = now();
       user.updatedAt = now();
       const registered = {

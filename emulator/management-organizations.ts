@@ -40,6 +40,35 @@ export function mountOrganizationRoutes(api: Hono, options: { store: TenantStore
     store.organizations.set(org.id, org);
     return c.json(org, 201);
   });
+  api.get('/users/:userId/organizations', (c) => {
+    const userId = c.req.param('userId');
+    if (!store.users.has(userId)) return logtoError(c, 404, 'entity.not_found', 'The user does not exist.');
+    const orgs = [...store.organizations.values()]
+      .filter((org) => store.members.get(org.id)?.has(userId))
+      .map((org) => ({
+        ...org,
+        organizationRoles: [...(store.memberRoles.get(`${org.id}:${userId}`) ?? [])].flatMap((id) => {
+          const role = store.organizationRoles.get(id);
+          return role ? [{ id: role.id, name: role.name }] : [];
+        }),
+      }));
+    return c.json(orgs);
+  });
+  api.get('/logs', (c) => {
+    const userId = c.req.query('userId');
+    const applicationId = c.req.query('applicationId');
+    const logKey = c.req.query('logKey');
+    const entries = store.logs
+      .filter(
+        (entry) =>
+          (!userId || entry.payload.userId === userId) &&
+          (!applicationId || entry.payload.applicationId === applicationId) &&
+          (!logKey || entry.key === logKey),
+      )
+      .slice()
+      .reverse();
+    return paginated(c, entries);
+  });
   api.get('/organizations/:id', (c) => {
     const org = store.organizations.get(c.req.param('id'));
     return org ? c.json(org) : notExists(c, c.req.param('id'));
@@ -88,6 +117,9 @@ export function mountOrganizationRoutes(api: Hono, options: { store: TenantStore
     if (input instanceof Response) return input;
     const ids = isStringArray(input.organizationRoleIds) ? input.organizationRoleIds : [];
     const names = isStringArray(input.organizationRoleNames) ? input.organizationRoleNames : [];
+    // Logto ≤ 1.42 answers 500 to an empty relation list (reference §0.1).
+    if (ids.length === 0 && names.length === 0)
+      return logtoError(c, 500, 'unknown', 'Internal server error.');
     if (!store.members.get(id)?.has(userId)) {
       return logtoError(
         c,

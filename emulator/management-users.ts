@@ -136,6 +136,8 @@ export function mountUserRoutes(api: Hono, options: UserRoutesOptions): void {
     if (input instanceof Response) return input;
     if (!isStringArray(input.roleIds))
       return logtoError(c, 400, 'guard.invalid_input', 'roleIds is required.');
+    // Logto ≤ 1.42 answers 500 to an empty relation list (reference §0.1).
+    if (input.roleIds.length === 0) return logtoError(c, 500, 'unknown', 'Internal server error.');
     for (const roleId of input.roleIds) {
       const role = store.roles.get(roleId);
       if (!role) return notExists(c, roleId);

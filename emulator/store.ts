@@ -70,6 +70,22 @@ export interface TenantStore {
   /** organizationId → JIT email domains */
   jitEmailDomains: Map<string, Set<string>>;
   apps: Map<string, EmulatedApp>;
+  /** The audit log (`GET /api/logs`), oldest first: interaction entries of sign-ups. */
+  logs: AuditLogEntry[];
+}
+
+/** An audit log entry as a real Logto 1.42 returns it for a sign-up (logto-reference §0.1). */
+export interface AuditLogEntry {
+  id: string;
+  key: string;
+  payload: {
+    key: string;
+    result: 'Success' | 'Error';
+    userId?: string;
+    applicationId?: string;
+    interaction?: { interactionEvent: string };
+  };
+  createdAt: number;
 }
 
 export function createStore(): TenantStore {
@@ -82,6 +98,7 @@ export function createStore(): TenantStore {
     organizationRoles: new Map(),
     memberRoles: new Map(),
     jitEmailDomains: new Map(),
+    logs: [],
     apps: new Map(),
   };
 }

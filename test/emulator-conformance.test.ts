@@ -183,3 +183,98 @@ describe('emulator vs a real Logto 1.42 (reference §0)', () => {
     expect(await missing.json()).toMatchObject({ code: 'entity.not_found' });
   });
 });
+
+describe('emulator vs a real Logto 1.42 (reference §0.1: sign-up vs API user, audit log, empty lists)', () => {
+  let emulator: LogtoEmulator;
+  let token: string;
+  const delivered: Record<string, unknown>[] = [];
+  const api = (path: string, init: RequestInit = {}) =>
+    emulator.fetch(`${ENDPOINT}/api${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
+
+  beforeAll(async () => {
+    emulator = await createLogtoEmulator({
+      endpoint: ENDPOINT,
+      hooks: [{ url: 'http://receiver.test/hook', signingKey: 'k' }],
+      deliver: async (input, init) => {
+        delivered.push(JSON.parse(await new Request(input, init).text()));
+        return new Response(null, { status: 204 });
+      },
+    });
+    const response = await emulator.fetch(`${ENDPOINT}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: form(TOKEN_FORM),
+    });
+    token = ((await response.json()) as { access_token: string }).access_token;
+  });
+
+  it('a signed-up user’s applicationId is null; only the experience User.Created’s top level names the app', async () => {
+    const user = await emulator.signUp({ username: 'fact_user' });
+    const stored = (await (await api(`/users/${user.id}`)).json()) as { applicationId: unknown };
+    expect(stored.applicationId).toBeNull();
+    const created = delivered.find((body) => body.event === 'User.Created') as {
+      applicationId: string;
+      data: { applicationId: unknown };
+    };
+    expect(created.applicationId).toBe('spa-app');
+    expect(created.data.applicationId).toBeNull();
+  });
+
+  it('GET /api/logs?userId= has Interaction.Register.* for a sign-up (Identifier.Submit only when abandoned), nothing for an API user', async () => {
+    const signedUp = await emulator.signUp({ username: 'audited' });
+    const abandoned = await emulator.signUp({ username: 'abandoned', abandon: true });
+    const apiUser = (await (
+      await api('/users', { method: 'POST', body: JSON.stringify({ username: 'via_api' }) })
+    ).json()) as {
+      id: string;
+    };
+    const logsOf = async (userId: string) =>
+      (await (await api(`/logs?userId=${userId}`)).json()) as {
+        key: string;
+        payload: Record<string, unknown>;
+      }[];
+    const logs = await logsOf(signedUp.id);
+    expect(logs.map((entry) => entry.key)).toEqual([
+      'Interaction.Register.Submit',
+      'Interaction.Register.Identifier.Submit',
+    ]);
+    expect(logs[0]?.payload).toMatchObject({
+      userId: signedUp.id,
+      applicationId: 'spa-app',
+      interaction: { interactionEvent: 'Register' },
+    });
+    expect((await logsOf(abandoned.id)).map((entry) => entry.key)).toEqual([
+      'Interaction.Register.Identifier.Submit',
+    ]);
+    expect(await logsOf(apiUser.id)).toEqual([]);
+    const abandonedEvents = delivered.filter((body) => (body.data as { id?: string })?.id === abandoned.id);
+    expect(abandonedEvents.map((body) => body.event)).toEqual(['User.Created']);
+  });
+
+  it('GET /users/:id/organizations exists; an empty relation list answers 500 (1.42), and the client never sends one', async () => {
+    const user = await emulator.signUp({ username: 'member_of' });
+    const org = (await (
+      await api('/organizations', { method: 'POST', body: JSON.stringify({ name: 'o' }) })
+    ).json()) as {
+      id: string;
+    };
+    await api(`/organizations/${org.id}/users`, {
+      method: 'POST',
+      body: JSON.stringify({ userIds: [user.id] }),
+    });
+    const orgs = (await (await api(`/users/${user.id}/organizations`)).json()) as { id: string }[];
+    expect(orgs.map((item) => item.id)).toEqual([org.id]);
+    const empty = await api(`/organizations/${org.id}/users/${user.id}/roles`, {
+      method: 'POST',
+      body: JSON.stringify({ organizationRoleIds: [] }),
+    });
+    expect(empty.status).toBe(500);
+    expect(
+      (await api(`/users/${user.id}/roles`, { method: 'POST', body: JSON.stringify({ roleIds: [] }) }))
+        .status,
+    ).toBe(500);
+  });
+});

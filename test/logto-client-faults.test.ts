@@ -142,3 +142,18 @@ describe('a rejected token is replaced once', () => {
     expect(emulator.faults.count('POST /oidc/token')).toBe(1);
   });
 });
+
+describe('empty relation lists', () => {
+  it('the client never sends one (Logto ≤ 1.42 answers 500): no call is made', async () => {
+    const { emulator, logto } = await setupLogto();
+    const user = await logto.users.create({ username: 'nobody_roles' });
+    emulator.faults.resetCounts();
+    expect(await logto.users.assignRoles(user.id, [])).toEqual({ roleIds: [], addedRoleIds: [] });
+    await logto.organizations.assignUserRoles('org', user.id, {
+      organizationRoleIds: [],
+      organizationRoleNames: [],
+    });
+    await logto.organizations.addUsers('org', []);
+    expect(Object.keys(emulator.faults.counts())).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newUser } from '../emulator/management-users';
 import { OWNER_TAG } from '../src/recipes/personal-organization';
-import { createUserViaApi, runCron, setupPipeline, useRecipes } from './pipeline';
+import { createUserViaApi, runCron, SIGNUP_ROLES, setupPipeline, useRecipes } from './pipeline';
 import { testRuntime } from './worker-entry';
 
 let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
@@ -246,11 +246,14 @@ describe('recipes end to end (sign-up on the emulator → webhook → durable ru
     expect(personalOrgsOf(user.id)).toHaveLength(0);
   });
 
-  it('the sweep repairs every user whose webhooks were dropped, and a second sweep changes nothing', async () => {
+  it('the sweep repairs every user whose webhooks were dropped, from facts (the audit log), and a second sweep changes nothing', async () => {
     const { emulator } = pipeline;
     emulator.webhooks.setDrop(() => true);
     const users = [];
     for (let i = 0; i < 12; i++) users.push(await emulator.signUp({ username: `dropped${i}` }));
+    // Not sign-ups: a user created through the Management API, and a sign-up abandoned after identification.
+    const imported = await createUserViaApi(emulator, { username: 'dropped-import' });
+    const abandoned = await emulator.signUp({ username: 'dropped-abandoned', abandon: true });
     emulator.webhooks.setDrop(() => false);
     await pipeline.drain();
     for (const user of users) expect(personalOrgsOf(user.id)).toHaveLength(0);
@@ -261,7 +264,20 @@ describe('recipes end to end (sign-up on the emulator → webhook → durable ru
       const orgs = personalOrgsOf(user.id);
       expect(orgs).toHaveLength(1);
       expect(emulator.store.users.get(user.id)?.customData.personalOrganizationId).toBe(orgs[0]?.id);
-      expect(emulator.store.users.get(user.id)?.customData.signUp).toBeDefined();
+      // A stored user does not say how it came (applicationId is null after a sign-up); the audit log does.
+      expect(emulator.store.users.get(user.id)?.applicationId).toBeNull();
+      expect(emulator.store.users.get(user.id)?.customData.signUp).toMatchObject({
+        source: 'sign-up',
+        applicationId: 'spa-app',
+      });
+      expect(pipeline.rolesOf(user.id)).toEqual(expect.arrayContaining([...SIGNUP_ROLES]));
+    }
+    for (const other of [imported, abandoned]) {
+      expect(personalOrgsOf(other.id)).toHaveLength(0);
+      expect(pipeline.rolesOf(other.id)).toEqual([]);
+      expect(emulator.store.users.get(other.id)?.customData.signUp).toMatchObject({
+        source: 'management-api',
+      });
     }
     const { entries } = await pipeline.journal.events.list({ source: 'reconcile', limit: 100 });
     const repaired = new Set(entries.filter((e) => e.status === 'done').map((e) => e.subject));

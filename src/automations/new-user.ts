@@ -27,6 +27,13 @@ const text = (value: unknown) => (typeof value === 'string' && value.length > 0 
  */
 export function newUserOf(input: AutomationInput): NewUser | undefined {
   if (input.source === 'reconcile') {
+    // The audit log says how the user came; a stored user does not (its applicationId is null after a sign-up too).
+    if (input.signUp !== undefined)
+      return {
+        user: input.user,
+        origin: input.signUp ? 'sign-up' : 'management-api',
+        applicationId: text(input.signUp?.applicationId),
+      };
     const applicationId = text(input.user.applicationId);
     // Logto records the application a user registered through; users created through the Management API have none.
     return { user: input.user, origin: applicationId ? 'sign-up' : 'management-api', applicationId };

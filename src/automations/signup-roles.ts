@@ -11,10 +11,14 @@ export { isSignUp } from './new-user';
  */
 export function signupRoles(roleNames: string[]): Automation {
   const userOf = (input: Parameters<Automation['wants']>[0]) =>
-    input.source === 'logto' && isSignUp(input.event) ? newUserOf(input)?.user.id : undefined;
+    (input.source === 'logto' && isSignUp(input.event)) ||
+    (input.source === 'reconcile' && input.signUp !== undefined && newUserOf(input)?.origin === 'sign-up')
+      ? newUserOf(input)?.user.id
+      : undefined;
   return {
     name: 'signup-roles',
-    wants: (input) => input.source === 'logto' && isSignUp(input.event),
+    // A sign-up's events, or a user the sweep found signed up (Logto's audit log says so) whose roles are not done.
+    wants: (input) => userOf(input) !== undefined,
     actionKey: (input) => {
       const userId = userOf(input);
       return userId ? `signup-roles:${userId}` : undefined;

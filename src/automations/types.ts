@@ -50,7 +50,15 @@ export interface StandardWebhookEvent {
  */
 export type AutomationInput =
   | { source: 'logto'; event: LogtoEvent }
-  | { source: 'reconcile'; user: User }
+  | {
+      source: 'reconcile';
+      user: User;
+      /**
+       * How the user came, from Logto's audit log (`Interaction.Register.Submit`): a sign-up through that application,
+       * or null (created through the Management API). Undefined on events journaled before this was looked up.
+       */
+      signUp?: { applicationId: string | null } | null;
+    }
   | { source: 'cleanup'; user: User; action: 'suspend' | 'delete'; dryRun: boolean }
   | { source: 'stripe'; event: StripeEvent }
   | { source: 'github'; event: GitHubEvent }

@@ -166,7 +166,7 @@ export async function runScheduled(
           overlapMs: reconcile.overlapMinutes * 60_000,
           maxPages: reconcile.maxPagesPerRun,
         },
-        reconcileDecider(pipeline),
+        reconcileDecider(pipeline, deps.services(env).logto),
       ),
     );
   }

@@ -20,6 +20,7 @@ export function createOrganizationsApi(request: Requester) {
       paginate<Organization>(request, '/organizations', new URLSearchParams(filter.q ? { q: filter.q } : {})),
     /** `POST /api/organizations/:id/users`: existing members are skipped, so this is an "ensure". */
     addUsers: async (organizationId: string, userIds: string[]) => {
+      if (userIds.length === 0) return; // Logto answers 400 to an empty list
       await request('POST', `${path(organizationId)}/users`, { body: { userIds }, idempotent: true });
     },
     /** `DELETE /api/organizations/:id/users/:userId`. */
@@ -35,6 +36,8 @@ export function createOrganizationsApi(request: Requester) {
       userId: string,
       roles: { organizationRoleIds?: string[]; organizationRoleNames?: string[] },
     ) => {
+      // An empty list makes no call: Logto ≤ 1.42 answers 500 to one.
+      if (!roles.organizationRoleIds?.length && !roles.organizationRoleNames?.length) return;
       await request('POST', `${path(organizationId)}/users/${encodeURIComponent(userId)}/roles`, {
         body: roles,
         idempotent: true,

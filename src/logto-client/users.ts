@@ -1,6 +1,6 @@
 import { paginate } from './paginate';
 import type { Requester } from './request';
-import type { AssignUserRolesResult, CreateUserInput, Role, User, UserSearch } from './types';
+import type { AssignUserRolesResult, CreateUserInput, Organization, Role, User, UserSearch } from './types';
 
 const path = (userId: string) => `/users/${encodeURIComponent(userId)}`;
 
@@ -44,18 +44,31 @@ export function createUsersApi(request: Requester) {
     delete: async (userId: string) => {
       await request<void>('DELETE', path(userId));
     },
-    /** `POST /api/users/:id/roles`: roles the user already has are skipped, so this is an "ensure". */
-    assignRoles: async (userId: string, roleIds: string[]) =>
-      (
-        await request<AssignUserRolesResult>('POST', `${path(userId)}/roles`, {
-          body: { roleIds },
-          idempotent: true,
-        })
-      ).data,
+    /**
+     * `POST /api/users/:id/roles`: roles the user already has are skipped, so this is an "ensure". An empty list makes
+     * no call (Logto ≤ 1.42 answers 500 to one).
+     */
+    assignRoles: async (userId: string, roleIds: string[]): Promise<AssignUserRolesResult> =>
+      roleIds.length === 0
+        ? { roleIds: [], addedRoleIds: [] }
+        : (
+            await request<AssignUserRolesResult>('POST', `${path(userId)}/roles`, {
+              body: { roleIds },
+              idempotent: true,
+            })
+          ).data,
     /** `DELETE /api/users/:id/roles/:roleId`. */
     removeRole: async (userId: string, roleId: string) => {
       await request('DELETE', `${path(userId)}/roles/${encodeURIComponent(roleId)}`);
     },
+    /** `GET /api/users/:id/organizations`: the organizations the user is a member of (with their roles there). */
+    organizations: async (userId: string) =>
+      (
+        await request<(Organization & { organizationRoles?: { id: string; name: string }[] })[]>(
+          'GET',
+          `${path(userId)}/organizations`,
+        )
+      ).data,
     /** `GET /api/users/:id/roles` over every page. */
     listRoles: (userId: string) => paginate<Role>(request, `${path(userId)}/roles`),
   };

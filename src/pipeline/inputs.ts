@@ -38,9 +38,21 @@ export function inputOf(
       return parsed.ok ? { ok: true, input: { source: 'logto', event: parsed.event } } : parsed;
     }
     case 'reconcile':
-      return isObject(json) && isUser(json.user)
-        ? { ok: true, input: { source: 'reconcile', user: json.user } }
-        : { ok: false, reason: 'reconcile body has no user' };
+      if (!isObject(json) || !isUser(json.user)) return { ok: false, reason: 'reconcile body has no user' };
+      if (!('signUp' in json)) return { ok: true, input: { source: 'reconcile', user: json.user } };
+      return {
+        ok: true,
+        input: {
+          source: 'reconcile',
+          user: json.user,
+          signUp: isObject(json.signUp)
+            ? {
+                applicationId:
+                  typeof json.signUp.applicationId === 'string' ? json.signUp.applicationId : null,
+              }
+            : null,
+        },
+      };
     case 'cleanup':
       return isObject(json) && isUser(json.user) && (json.action === 'suspend' || json.action === 'delete')
         ? {

@@ -129,33 +129,71 @@ export async function scanUsers(
   return report;
 }
 
+/** What Logto's audit log says of a user: a sign-up (and through which application), or null (an API user). */
+export async function signUpOf(
+  logto: Pick<LogtoClient, 'request'>,
+  userId: string,
+): Promise<{ applicationId: string | null } | null> {
+  const query = new URLSearchParams({
+    userId,
+    logKey: 'Interaction.Register.Submit',
+    page: '1',
+    page_size: '1',
+  });
+  const { data } = await logto.request<{ payload?: { applicationId?: unknown } }[]>('GET', '/logs', {
+    query,
+    governorWaitMs: 30_000,
+  });
+  const entry = data[0];
+  if (!entry) return null;
+  const applicationId = entry.payload?.applicationId;
+  return { applicationId: typeof applicationId === 'string' ? applicationId : null };
+}
+
 /**
- * The reconciliation sweep's decision: a user needs a run when an automation wants it and its action is not done
- * (or the automation has no action key). Event key = the run's start + the user, so one sweep journals a user once
- * and a later sweep tries again if it is still not done.
+ * The reconciliation sweep's decision, from facts: a user needs a run when an automation wants it and its action is
+ * not done (or the automation has no action key). Whether the user signed up — and through which application — is
+ * what Logto's audit log says (`Interaction.Register.Submit`), never the stored user's `applicationId` (null after a
+ * sign-up too, reference §0.1); the log is read only for users with something possibly left to do (planned as if
+ * they had signed up, the larger plan, against the ledger). Event key = the run's start + the user, so one sweep
+ * journals a user once and a later sweep tries again if it is still not done.
  */
-export function reconcileDecider(pipeline: Pick<Pipeline, 'automations' | 'journal'>) {
-  return async (users: User[], run: { startedAt: number }): Promise<NewEvent[]> => {
-    const wanted = users.map((user) => {
-      const input: AutomationInput = { source: 'reconcile', user };
-      // The ledger is checked whatever the dry-run setting: a done action needs no run either way.
-      const keys = planFor(pipeline.automations, input, false).map((planned) => planned.actionKey);
-      return { user, keys, unkeyed: keys.some((key) => key === undefined) };
-    });
+export function reconcileDecider(
+  pipeline: Pick<Pipeline, 'automations' | 'journal'>,
+  logto: Pick<LogtoClient, 'request'>,
+) {
+  const keysOf = (input: AutomationInput) =>
+    // The ledger is checked whatever the dry-run setting: a done action needs no run either way.
+    planFor(pipeline.automations, input, false).map((planned) => planned.actionKey);
+  const pendingOf = async (inputs: AutomationInput[]) => {
+    const all = inputs.map(keysOf);
     const done = await pipeline.journal.actions.doneActions(
-      wanted.flatMap((w) => w.keys.filter((key): key is string => !!key)),
+      all.flatMap((keys) => keys.filter((key): key is string => !!key)),
     );
+    return all.map(
+      (keys) =>
+        keys.some((key) => key === undefined) || keys.some((key) => key !== undefined && !done.has(key)),
+    );
+  };
+  return async (users: User[], run: { startedAt: number }): Promise<NewEvent[]> => {
+    const maybe = await pendingOf(
+      users.map((user) => ({ source: 'reconcile', user, signUp: { applicationId: null } })),
+    );
+    const candidates = users.filter((_, i) => maybe[i]);
+    const inputs: AutomationInput[] = [];
+    for (const user of candidates)
+      inputs.push({ source: 'reconcile', user, signUp: await signUpOf(logto, user.id) });
+    const pending = await pendingOf(inputs);
     const events: NewEvent[] = [];
-    for (const { user, keys, unkeyed } of wanted) {
-      const pending = keys.filter((key): key is string => !!key && !done.has(key));
-      if (!unkeyed && pending.length === 0) continue;
+    for (const [i, input] of inputs.entries()) {
+      if (!pending[i] || input.source !== 'reconcile') continue;
       events.push({
-        eventKey: await sha256Hex(`reconcile:${run.startedAt}:${user.id}`),
+        eventKey: await sha256Hex(`reconcile:${run.startedAt}:${input.user.id}`),
         source: 'reconcile',
         eventType: 'User.Reconcile',
-        subject: user.id,
+        subject: input.user.id,
         status: 'received',
-        rawBody: JSON.stringify({ user }),
+        rawBody: JSON.stringify({ user: input.user, signUp: input.signUp }),
         arrivedVia: 'sweep',
       });
     }
