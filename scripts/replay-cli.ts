@@ -11,8 +11,13 @@ export const USAGE = `usage: npm run replay -- <command> [options]
   list   [--status S] [--type T] [--since TIME] [--until TIME] [--limit N] [--all]
   show   <eventKey>
   replay <eventKey> [<eventKey> …]
-  failed [--since TIME] [--until TIME] [--type T]     replay every failed event in the range
+  failed [--since TIME] [--until TIME] [--type T] [--dry-run]
+                                                       replay every failed event in the range (--dry-run: count)
   recover                                              read Logto's hook logs now; journal what was not delivered
+  batches [--status held|approved|released|discarded]  held mass changes (brakes)
+  batch   <batchId>                                    a batch and its preview (who, what)
+  approve <batchId>                                    act on a held batch
+  discard <batchId>                                    drop a held batch (nothing is done)
 TIME: ISO 8601 or epoch ms. Environment: AUTOMATIONS_URL, and ADMIN_TOKEN or ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET,
 ADMIN_API_RESOURCE with LOGTO_ENDPOINT or LOGTO_TENANT_ID.`;
 
@@ -21,6 +26,14 @@ export interface CliIo {
   fetch: typeof fetch;
   print: (line: string) => void;
 }
+
+/** Flags that take no value. */
+const SWITCHES = ['all', 'dry-run', 'help'];
+
+type Held = { batchId: string; count: number; reason: string };
+const heldLine = (held: Held) =>
+  `held as batch ${held.batchId}: ${held.count} event(s), ${held.reason}; nothing was replayed. ` +
+  `Check it with \`npm run replay -- batch ${held.batchId}\`, then approve or discard it.`;
 
 function parse(argv: string[]) {
   const positional: string[] = [];
@@ -34,7 +47,7 @@ function parse(argv: string[]) {
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
     const next = argv[i + 1];
     if (inline !== undefined) flags[name] = inline;
-    else if (next !== undefined && !next.startsWith('--') && name !== 'all') {
+    else if (next !== undefined && !next.startsWith('--') && !SWITCHES.includes(name)) {
       flags[name] = next;
       i++;
     } else flags[name] = true;
@@ -146,23 +159,40 @@ export async function runReplayCli(argv: string[], io: CliIo): Promise<number> {
       })) as {
         replayed: string[];
         skipped: { eventKey: string; reason: string }[];
+        held?: Held;
       };
+      if (result.held) {
+        io.print(heldLine(result.held));
+        return 0;
+      }
       io.print(`replayed ${result.replayed.length}, skipped ${result.skipped.length}`);
       for (const skip of result.skipped) io.print(`  skipped ${skip.eventKey}: ${skip.reason}`);
       return result.skipped.length > 0 ? 1 : 0;
     }
     if (command === 'failed') {
+      const filter = { status: 'failed', since: text('since'), until: text('until'), type: text('type') };
+      if (flags['dry-run']) {
+        const count = (await call('/replay', {
+          method: 'POST',
+          body: JSON.stringify({ ...filter, dryRun: true }),
+        })) as { count: number; capped: boolean; wouldHold: boolean; maxUsers: number };
+        io.print(
+          `${count.count}${count.capped ? '+' : ''} failed event(s) would be replayed` +
+            (count.wouldHold ? ` (more than maxUsers ${count.maxUsers}: held for approval)` : ''),
+        );
+        return 0;
+      }
       let replayed = 0;
       for (;;) {
-        const result = (await call('/replay', {
-          method: 'POST',
-          body: JSON.stringify({
-            status: 'failed',
-            since: text('since'),
-            until: text('until'),
-            type: text('type'),
-          }),
-        })) as { replayed: string[]; remaining: boolean };
+        const result = (await call('/replay', { method: 'POST', body: JSON.stringify(filter) })) as {
+          replayed: string[];
+          remaining: boolean;
+          held?: Held;
+        };
+        if (result.held) {
+          io.print(heldLine(result.held));
+          return 0;
+        }
         replayed += result.replayed.length;
         if (!result.remaining || result.replayed.length === 0) break;
       }
@@ -186,6 +216,84 @@ export async function runReplayCli(argv: string[], io: CliIo): Promise<number> {
         );
       }
       if (result.hooks.length === 0) io.print('no hook found to read (check LOGTO_HOOK_IDS or WORKER_URL)');
+      return 0;
+    }
+    if (command === 'batches') {
+      const status = text('status');
+      const { batches } = (await call(
+        `/batches${status ? `?status=${encodeURIComponent(status)}` : ''}`,
+      )) as {
+        batches: {
+          batchId: string;
+          kind: string;
+          status: string;
+          itemCount: number;
+          reason: string | null;
+          createdAt: number;
+        }[];
+      };
+      for (const batch of batches) {
+        io.print(
+          [
+            new Date(batch.createdAt).toISOString(),
+            batch.status.padEnd(10),
+            batch.kind.padEnd(9),
+            String(batch.itemCount).padStart(6),
+            batch.batchId,
+            batch.reason ?? '',
+          ]
+            .join('  ')
+            .trimEnd(),
+        );
+      }
+      io.print(`${batches.length} batch(es)`);
+      return 0;
+    }
+    if (command === 'batch') {
+      if (!args[0]) throw new CliError('batch needs a batch ID');
+      const id = encodeURIComponent(args[0]);
+      const first = (await call(`/batches/${id}`)) as {
+        batch: { batchId: string; kind: string; status: string; itemCount: number; reason: string | null };
+        items: {
+          eventKey: string;
+          eventType: string;
+          preview: { user?: Record<string, unknown>; automations?: string[] };
+        }[];
+        nextCursor: string | null;
+      };
+      const { batch } = first;
+      io.print(
+        `batch ${batch.batchId}: ${batch.kind}, ${batch.status}, ${batch.itemCount} item(s)${batch.reason ? `, ${batch.reason}` : ''}`,
+      );
+      let page = first;
+      for (;;) {
+        for (const item of page.items) {
+          const user = item.preview.user ?? {};
+          const who = [user.id, user.primaryEmail, user.username].filter(Boolean).join(' ');
+          const what = item.preview.automations?.join(', ') ?? item.eventType;
+          io.print(`  ${who || '-'}  ${what}`);
+        }
+        if (!page.nextCursor || !flags.all) break;
+        page = (await call(`/batches/${id}?cursor=${encodeURIComponent(page.nextCursor)}`)) as typeof first;
+      }
+      if (page.nextCursor && !flags.all) io.print('  … (all: --all)');
+      return 0;
+    }
+    if (command === 'approve' || command === 'discard') {
+      if (!args[0]) throw new CliError(`${command} needs a batch ID`);
+      const result = (await call(`/batches/${encodeURIComponent(args[0])}/${command}`, {
+        method: 'POST',
+      })) as {
+        batch: { batchId: string; itemCount: number; status: string };
+        released?: number;
+        remaining?: boolean;
+      };
+      io.print(
+        command === 'approve'
+          ? `approved ${result.batch.batchId}: ${result.released ?? 0} of ${result.batch.itemCount} started now` +
+              (result.remaining ? '; the rest within minutes (the minute cron)' : '')
+          : `discarded ${result.batch.batchId}: nothing of it will be done`,
+      );
       return 0;
     }
     throw new CliError(`unknown command "${command}"\n${USAGE}`);

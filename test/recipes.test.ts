@@ -56,6 +56,8 @@ beforeAll(async () => {
     ],
     stamps: { key: 'signUp' },
     reconcile: { enabled: true, cron: '*/15 * * * *', initialLookbackMinutes: 60 },
+    // The sweep here repairs most of a small tenant: no share limit (test/brakes.test.ts checks the brakes).
+    brakes: { maxUsers: 50, maxShare: null },
   });
 });
 afterAll(() => {

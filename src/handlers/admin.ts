@@ -2,7 +2,15 @@ import { type Context, Hono } from 'hono';
 import { createAdminVerifier } from '../admin';
 import type { Pipeline, Services } from '../composition';
 import type { LogtoConfig } from '../config';
-import { EVENT_STATUSES, type EventStatus, type JournalEntry, REPLAYABLE } from '../journal';
+import {
+  BATCH_STATUSES,
+  type BatchStatus,
+  EVENT_STATUSES,
+  type EventStatus,
+  type JournalEntry,
+  REPLAYABLE,
+} from '../journal';
+import { holdReplay, releaseBatch } from '../sweep';
 import { runRecovery } from './scheduled';
 
 interface AdminDeps {
@@ -15,6 +23,8 @@ interface AdminDeps {
 const STATUSES = EVENT_STATUSES;
 /** Most events one bulk replay request restarts; call again for the rest (`remaining` says so). */
 export const MAX_BULK_REPLAY = 500;
+/** Most events one replay-by-filter counts (and holds, over the brakes' limit). */
+export const MAX_HELD_REPLAY = 10_000;
 
 /** A journal row without the raw body (the list view). */
 const summary = ({ rawBody: _raw, ...entry }: JournalEntry) => entry;
@@ -33,7 +43,7 @@ const badRequest = (c: Context, reason: string) => c.json({ error: 'bad_request'
  * range. Authentication: a Logto access token for ADMIN_API_RESOURCE whose `sub` is in ADMIN_APP_IDS.
  */
 export function createAdminRoutes(deps: AdminDeps) {
-  const admin = new Hono<{ Bindings: Env }>();
+  const admin = new Hono<{ Bindings: Env; Variables: { adminApp: string } }>();
   let verifier: { key: string; verify: ReturnType<typeof createAdminVerifier> } | undefined;
   const verifierFor = (config: LogtoConfig, resource: string, appIds: string[]) => {
     const key = JSON.stringify([config.endpoint, resource, appIds, config.algorithms]);
@@ -67,6 +77,7 @@ export function createAdminRoutes(deps: AdminDeps) {
       if (verdict.status === 401) c.header('WWW-Authenticate', 'Bearer');
       return c.json({ error: verdict.status === 401 ? 'unauthorized' : 'forbidden' }, verdict.status);
     }
+    c.set('adminApp', verdict.appId);
     await next();
   });
 
@@ -129,10 +140,6 @@ export function createAdminRoutes(deps: AdminDeps) {
   });
 
   /**
-   * Bulk replay. Body: `{ "eventKeys": [...] }`, or `{ "status": "failed", "since": …, "until": … }` for every
-   * event of that status received in the range (at most {@link MAX_BULK_REPLAY} per call).
-   */
-  /**
    * Recovers now what Logto tried to deliver and could not (its hook log), as the 5-minute cron does; answers what
    * was read and recovered per hook. 409 when recovery is not configured.
    */
@@ -147,13 +154,31 @@ export function createAdminRoutes(deps: AdminDeps) {
     return c.json({ hooks: reports });
   });
 
+  /**
+   * Bulk replay. Body: `{ "eventKeys": [...] }`, or `{ "status": "failed", "since": …, "until": …, "type": … }` for
+   * every event of that status received in the range. `"dryRun": true` only counts. More events than the brakes'
+   * `maxUsers` are held as a batch for approval (`/admin/batches/:id/approve`); otherwise at most
+   * {@link MAX_BULK_REPLAY} are replayed per call (`remaining` says when to call again).
+   */
   admin.post('/replay', async (c) => {
-    let body: { eventKeys?: unknown; status?: unknown; since?: unknown; until?: unknown; type?: unknown };
+    let body: {
+      eventKeys?: unknown;
+      status?: unknown;
+      since?: unknown;
+      until?: unknown;
+      type?: unknown;
+      dryRun?: unknown;
+    };
     try {
       body = await c.req.json();
     } catch {
       return badRequest(c, 'body must be JSON');
     }
+    const pipeline = deps.pipelines(c.env);
+    const { journal } = pipeline;
+    const dryRun = body.dryRun === true;
+    let entries: JournalEntry[] = [];
+    let capped = false;
     if (body.eventKeys !== undefined) {
       if (
         !Array.isArray(body.eventKeys) ||
@@ -162,31 +187,103 @@ export function createAdminRoutes(deps: AdminDeps) {
       ) {
         return badRequest(c, `eventKeys must be an array of at most ${MAX_BULK_REPLAY} event keys`);
       }
-      return c.json(await replay(c.env, body.eventKeys as string[]), 202);
+      const keys = [...new Set(body.eventKeys as string[])];
+      const overLimit = keys.length > pipeline.recipes.brakes.maxUsers;
+      // The rows are read only when they are needed: a dry run's count, or a held batch's preview.
+      if (!dryRun && !overLimit) return c.json(await replay(c.env, keys), 202);
+      for (const key of keys) {
+        const entry = await journal.events.get(key);
+        if (entry) entries.push(entry);
+      }
+    } else {
+      const status = (body.status ?? 'failed') as EventStatus;
+      if (!REPLAYABLE.includes(status))
+        return badRequest(c, `status must be one of ${REPLAYABLE.join(', ')}`);
+      const since = time(body.since === undefined ? undefined : String(body.since));
+      const until = time(body.until === undefined ? undefined : String(body.until));
+      if (since === 'invalid' || until === 'invalid')
+        return badRequest(c, 'since/until must be ISO times or epoch ms');
+      let cursor: string | undefined;
+      do {
+        const page = await journal.events.list({
+          status,
+          since,
+          until,
+          eventType: typeof body.type === 'string' ? body.type : undefined,
+          limit: 100,
+          cursor,
+        });
+        entries.push(...page.entries);
+        cursor = page.nextCursor;
+      } while (cursor && entries.length < MAX_HELD_REPLAY);
+      capped = cursor !== undefined;
+      entries = entries.slice(0, MAX_HELD_REPLAY);
     }
-    const status = (body.status ?? 'failed') as EventStatus;
-    if (!REPLAYABLE.includes(status)) return badRequest(c, `status must be one of ${REPLAYABLE.join(', ')}`);
-    const since = time(body.since === undefined ? undefined : String(body.since));
-    const until = time(body.until === undefined ? undefined : String(body.until));
-    if (since === 'invalid' || until === 'invalid')
-      return badRequest(c, 'since/until must be ISO times or epoch ms');
-    const { journal } = deps.pipelines(c.env);
-    const keys: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await journal.events.list({
-        status,
-        since,
-        until,
-        eventType: typeof body.type === 'string' ? body.type : undefined,
-        limit: 100,
-        cursor,
+    const brakes = pipeline.recipes.brakes;
+    if (dryRun) {
+      return c.json({
+        dryRun: true,
+        count: entries.length,
+        capped,
+        wouldHold: entries.length > brakes.maxUsers,
+        maxUsers: brakes.maxUsers,
       });
-      keys.push(...page.entries.map((entry) => entry.eventKey));
-      cursor = page.nextCursor;
-    } while (cursor && keys.length < MAX_BULK_REPLAY);
+    }
+    const batchId = `replay:${deps.now()}:${crypto.randomUUID().slice(0, 8)}`;
+    const held = await holdReplay({ journal }, entries, brakes, batchId);
+    if (held) {
+      console.warn(`brakes: replay batch ${batchId} held (${held.reason})`);
+      return c.json({ held, capped }, 202);
+    }
+    const keys = entries.map((entry) => entry.eventKey);
     const result = await replay(c.env, keys.slice(0, MAX_BULK_REPLAY));
-    return c.json({ ...result, remaining: keys.length > MAX_BULK_REPLAY || cursor !== undefined }, 202);
+    return c.json({ ...result, remaining: keys.length > MAX_BULK_REPLAY || capped }, 202);
+  });
+
+  /** Held mass changes (brakes): list, show with a preview page, approve, discard. */
+  admin.get('/batches', async (c) => {
+    const status = c.req.query('status') as BatchStatus | undefined;
+    if (status && !BATCH_STATUSES.includes(status))
+      return badRequest(c, `status must be one of ${BATCH_STATUSES.join(', ')}`);
+    const batches = await deps.pipelines(c.env).journal.batches.list({ status });
+    return c.json({ batches });
+  });
+
+  admin.get('/batches/:id', async (c) => {
+    const { batches } = deps.pipelines(c.env).journal;
+    const batch = await batches.get(c.req.param('id'));
+    if (!batch) return c.json({ error: 'not_found' }, 404);
+    const limit = Number(c.req.query('limit') ?? 100);
+    if (!(Number.isInteger(limit) && limit >= 1 && limit <= 100)) return badRequest(c, 'limit must be 1–100');
+    const items = await batches.items(batch.batchId, { limit, afterKey: c.req.query('cursor') });
+    const preview = items.map(({ newEvent: _event, ...item }) => item);
+    const last = items.length === limit ? items[items.length - 1]?.eventKey : undefined;
+    return c.json({ batch, items: preview, nextCursor: last ?? null });
+  });
+
+  admin.post('/batches/:id/approve', async (c) => {
+    const pipeline = deps.pipelines(c.env);
+    const { batches } = pipeline.journal;
+    const id = c.req.param('id');
+    const approved = await batches.transition(id, ['held'], 'approved', { by: c.get('adminApp') });
+    const batch = await batches.get(id);
+    if (!batch) return c.json({ error: 'not_found' }, 404);
+    if (!approved) return c.json({ error: 'not_held', reason: `batch is ${batch.status}` }, 409);
+    console.log(`brakes: batch ${id} approved by ${c.get('adminApp')} (${batch.itemCount} items)`);
+    // The first chunk now; the minute cron releases the rest of a large batch.
+    const { released, remaining } = await releaseBatch(pipeline, batch);
+    return c.json({ batch: await batches.get(id), released, remaining }, 202);
+  });
+
+  admin.post('/batches/:id/discard', async (c) => {
+    const { batches } = deps.pipelines(c.env).journal;
+    const id = c.req.param('id');
+    const discarded = await batches.transition(id, ['held'], 'discarded', { by: c.get('adminApp') });
+    const batch = await batches.get(id);
+    if (!batch) return c.json({ error: 'not_found' }, 404);
+    if (!discarded) return c.json({ error: 'not_held', reason: `batch is ${batch.status}` }, 409);
+    console.log(`brakes: batch ${id} discarded by ${c.get('adminApp')}`);
+    return c.json({ batch });
   });
 
   return admin;

@@ -1,12 +1,13 @@
 import type { Pipeline, Services } from '../composition';
-import { instanceIdOf, type JournalEntry } from '../journal';
-import { disposeStub, planFor } from '../pipeline';
+import { instanceIdOf, type JournalEntry, type NewEvent } from '../journal';
+import { disposeStub, inputOf, planFor } from '../pipeline';
 import {
   cleanupDecider,
   DEFAULT_RECOVERY,
   type HookRecovery,
   reconcileDecider,
   recoverDeliveries,
+  releaseBatch,
   type ScanReport,
   scanUsers,
 } from '../sweep';
@@ -27,6 +28,8 @@ export interface SweepReport {
   failedRuns: number;
   /** Events re-opened because the event that covered them failed for good. */
   reopened: number;
+  /** Items of approved held batches journaled or re-opened (the rest of a large batch continues next minute). */
+  released: number;
 }
 
 /** What the Workflow engine says of an event's run: its status, `missing` only when the engine says so. */
@@ -84,7 +87,18 @@ export async function sweepJournal(env: Env, pipeline: Pipeline, now: () => numb
   const { reopened } = await enqueue.reopen(covered, ['covered', 'done']);
   if (reopened.length > 0)
     console.log(`cron: ${reopened.length} event(s) re-opened: the event covering them failed`);
-  return { restarted: unstarted.length, checked: stale.length, failedRuns, reopened: reopened.length };
+
+  // Approved held batches (brakes) are released in bounded chunks: the approval released the first one.
+  let released = 0;
+  for (const batch of await journal.batches.list({ status: 'approved', limit: 5 }))
+    released += (await releaseBatch({ journal, enqueue }, batch)).released;
+  return {
+    restarted: unstarted.length,
+    checked: stale.length,
+    failedRuns,
+    reopened: reopened.length,
+    released,
+  };
 }
 
 export interface ScheduledReport {
@@ -143,6 +157,12 @@ export async function runScheduled(
       return undefined;
     }
   };
+  /** What a held candidate would run (the preview of a held batch). */
+  const describe = (event: NewEvent) => {
+    const parsed = inputOf({ ...event, externalId: null, receivedAt: now() });
+    return parsed.ok ? planFor(pipeline.automations, parsed.input, pipeline.dryRun).map((p) => p.name) : [];
+  };
+  const brakes = pipeline.recipes.brakes;
   const scanDeps = () => ({
     journal: pipeline.journal,
     enqueue: pipeline.enqueue,
@@ -165,6 +185,8 @@ export async function runScheduled(
           initialLookbackMs: reconcile.initialLookbackMinutes * 60_000,
           overlapMs: reconcile.overlapMinutes * 60_000,
           maxPages: reconcile.maxPagesPerRun,
+          // A dry run changes nothing: no brakes needed.
+          brakes: pipeline.dryRun ? undefined : { kind: 'reconcile', settings: brakes, describe },
         },
         reconcileDecider(pipeline, deps.services(env).logto),
       ),
@@ -181,6 +203,8 @@ export async function runScheduled(
           initialLookbackMs: 10 * 365 * 86_400_000,
           overlapMs: 0,
           maxPages: cleanup.maxPagesPerRun,
+          brakes:
+            cleanup.dryRun || pipeline.dryRun ? undefined : { kind: 'cleanup', settings: brakes, describe },
         },
         cleanupDecider({ action: cleanup.action, dryRun: cleanup.dryRun }),
       ),

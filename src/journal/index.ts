@@ -7,13 +7,23 @@
  * - `actions` (actions.ts): the ledger — claims, takeovers, completions, coverage, entries into non-idempotent steps.
  * - `links` (links.ts): external accounts → Logto users, and ordering watermarks.
  * - `scans` (scan-state.ts): the user scans' cursors.
+ * - `batches` (batches.ts): held mass changes (brakes) awaiting an operator's decision.
  */
 import { type ActionsTable, createActionsTable } from './actions';
+import { type BatchesTable, createBatchesTable } from './batches';
 import { createEventsTable, type EventsTable } from './events';
 import { createLinksTable, type LinksTable } from './links';
 import { createScanStateTable, type ScanStateTable } from './scan-state';
 
 export type { ActionRecord, ActionsTable, ClaimRow } from './actions';
+export {
+  BATCH_STATUSES,
+  type BatchesTable,
+  type BatchKind,
+  type BatchStatus,
+  type HeldBatch,
+  type HeldItem,
+} from './batches';
 export {
   type ArrivedVia,
   EVENT_STATUSES,
@@ -37,6 +47,7 @@ export interface Journal {
   actions: ActionsTable;
   links: LinksTable;
   scans: ScanStateTable;
+  batches: BatchesTable;
   /** Runs statements of any tables as one D1 batch: atomic, one round trip. */
   batch<T = Record<string, unknown>>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]>;
 }
@@ -48,6 +59,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now): Jou
     actions: createActionsTable(db, now),
     links: createLinksTable(db, now),
     scans: createScanStateTable(db),
+    batches: createBatchesTable(db, now),
     batch: (statements) => db.batch(statements),
   };
 }

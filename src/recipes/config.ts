@@ -140,6 +140,18 @@ export const automationConfigSchema = z.strictObject({
       overlapMinutes: 5,
       maxPagesPerRun: 20,
     }),
+  /**
+   * Brakes on mass change: a reconciliation run, a cleanup run or a bulk replay that would act on more users than
+   * `maxUsers`, or (from 10 users) on more than `maxShare` of the tenant's users, acts on none of them: it is held
+   * with a preview until an operator approves it (`npm run replay -- approve <batch>` or the admin API).
+   */
+  brakes: z
+    .strictObject({
+      maxUsers: z.number().int().min(1).max(100_000).default(50),
+      /** A share of the tenant's users (0–1); null: no share limit. */
+      maxShare: z.number().gt(0).max(1).nullable().default(0.2),
+    })
+    .default({ maxUsers: 50, maxShare: 0.2 }),
   cleanup: z
     .strictObject({
       enabled: z.boolean().default(false),

@@ -1,9 +1,10 @@
 import type { AutomationInput } from '../automations';
 import type { Pipeline } from '../composition';
 import { sha256Hex } from '../hash';
-import type { Journal, NewEvent, ScanState } from '../journal';
+import type { BatchKind, Journal, NewEvent, ScanState } from '../journal';
 import { type LogtoClient, MAX_PAGE_SIZE, type User } from '../logto-client';
 import { type Enqueue, planFor } from '../pipeline';
+import { type BrakeSettings, scanItem, settleCollected } from './brakes';
 
 export interface ScanOptions {
   /** `reconcile` or `cleanup`: names the state row. */
@@ -16,6 +17,11 @@ export interface ScanOptions {
   overlapMs: number;
   /** Pages (of 100 users) per invocation; the next invocation resumes. */
   maxPages: number;
+  /**
+   * Brakes on mass change: the run's candidates are collected in a batch (`<name>:<run start>`) and journaled when
+   * the run ends if within the limits, otherwise held for an operator. Undefined: journaled page by page.
+   */
+  brakes?: { kind: BatchKind; settings: BrakeSettings; describe: (event: NewEvent) => string[] };
 }
 
 export interface ScanReport {
@@ -27,11 +33,13 @@ export interface ScanReport {
   queued: number;
   /** True when the run reached the cursor; false when it stopped at `maxPages` (the next invocation resumes). */
   finished: boolean;
+  /** With brakes, when the run finished over the limits: the held batch and why. */
+  held?: { batchId: string; count: number; reason: string };
 }
 
 interface ScanDeps {
-  journal: Pick<Journal, 'scans'>;
-  enqueue: Pick<Enqueue, 'recordAndStart'>;
+  journal: Pick<Journal, 'scans' | 'batches'>;
+  enqueue: Pick<Enqueue, 'recordAndStart' | 'reopen'>;
   logto: Pick<LogtoClient, 'request'>;
   now: () => number;
 }
@@ -78,12 +86,18 @@ export async function scanUsers(
   const lower = state.cursor - options.overlapMs;
   const upper = state.runUpper ?? now;
   const report: ScanReport = { name: options.name, pages: 0, scanned: 0, queued: 0, finished: false };
+  const brakes = options.brakes;
+  const batchId = `${options.name}:${state.runStartedAt}`;
+  if (brakes) await deps.journal.batches.open(batchId, brakes.kind, 'collecting');
+  let tenantUsers: number | null = null;
   for (let page = state.resumePage ?? 1; report.pages < options.maxPages; page++) {
     const query = new URLSearchParams({ page: String(page), page_size: String(MAX_PAGE_SIZE) });
-    const { data: users } = await deps.logto.request<User[]>('GET', '/users', {
+    const { data: users, headers } = await deps.logto.request<User[]>('GET', '/users', {
       query,
       governorWaitMs: SCAN_GOVERNOR_WAIT_MS,
     });
+    const total = Number(headers.get('total-number'));
+    if (headers.has('total-number') && Number.isFinite(total)) tenantUsers = total;
     report.pages++;
     const downTo = state.scannedDownTo;
     // Users already handled in this run (equal times are handled again: the journal dedupes them).
@@ -93,11 +107,23 @@ export async function scanUsers(
     );
     const events =
       candidates.length > 0 ? await decide(candidates, { startedAt: state.runStartedAt ?? now }) : [];
-    const recorded = await deps.enqueue.recordAndStart(events);
+    // With brakes, candidates wait in the run's batch; without, they are journaled and started now.
+    let queued: number;
+    if (brakes) {
+      // A user an operator discarded from a held batch of this kind is not proposed again.
+      const subjects = events.flatMap((event) => (event.subject ? [event.subject] : []));
+      const discarded = await deps.journal.batches.discardedSubjects(brakes.kind, subjects);
+      queued = await deps.journal.batches.add(
+        batchId,
+        events
+          .filter((event) => !event.subject || !discarded.has(event.subject))
+          .map((event) => scanItem(event, brakes.describe(event))),
+      );
+    } else queued = (await deps.enqueue.recordAndStart(events)).length;
     report.scanned += candidates.length;
-    report.queued += recorded.length;
+    report.queued += queued;
     state.scanned += candidates.length;
-    state.queued += recorded.length;
+    state.queued += queued;
     const oldest = users[users.length - 1]?.createdAt;
     if (oldest !== undefined) state.scannedDownTo = Math.min(state.scannedDownTo ?? oldest, oldest);
     if (users.length < MAX_PAGE_SIZE || (oldest !== undefined && oldest < lower)) {
@@ -107,6 +133,11 @@ export async function scanUsers(
     state.resumePage = page;
     await store.put(state);
   }
+  if (report.finished && brakes) {
+    const settled = await settleCollected(deps, batchId, tenantUsers, brakes.settings);
+    if (settled.held && settled.batch)
+      report.held = { batchId, count: settled.batch.itemCount, reason: settled.held };
+  }
   if (report.finished) {
     state.lastReport = {
       startedAt: state.runStartedAt,
@@ -115,6 +146,7 @@ export async function scanUsers(
       to: upper,
       scanned: state.scanned,
       queued: state.queued,
+      ...(report.held ? { held: report.held } : {}),
     };
     Object.assign(state, {
       cursor: upper,
@@ -222,4 +254,12 @@ export function cleanupDecider(options: { action: 'suspend' | 'delete'; dryRun: 
     return events;
   };
 }
+export {
+  type BrakeSettings,
+  holdReplay,
+  overLimit,
+  RELEASE_CHUNK,
+  releaseBatch,
+  settleCollected,
+} from './brakes';
 export { DEFAULT_RECOVERY, type HookRecovery, type RecoveryOptions, recoverDeliveries } from './recovery';

@@ -1,0 +1,241 @@
+import { env } from 'cloudflare:workers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_EMULATOR_APP } from '../emulator';
+import { OWNER_TAG } from '../src/recipes/personal-organization';
+import { overLimit } from '../src/sweep';
+import { emulatorToken } from './helpers';
+import { callWorker, runCron, setupPipeline, useRecipes } from './pipeline';
+import { testRuntime } from './worker-entry';
+
+/**
+ * Brakes on mass change: a reconciliation run, a cleanup run or a bulk replay over the limits acts on nobody until
+ * an operator approves it; within the limits it acts at once. Real timers and real per-request I/O contexts.
+ */
+const ADMIN_RESOURCE = 'https://admin.automations.test';
+const OPS = { id: 'ops-app', secret: 'ops-secret', hasAllScope: false };
+const adminEnv = { ...env, ADMIN_API_RESOURCE: ADMIN_RESOURCE, ADMIN_APP_IDS: OPS.id };
+const ORG_ROUTE = 'POST /api/organizations';
+
+let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
+beforeAll(async () => {
+  pipeline = await setupPipeline({ apps: [DEFAULT_EMULATOR_APP, OPS], apiResources: [ADMIN_RESOURCE] });
+});
+afterAll(() => {
+  testRuntime.recipes = undefined;
+});
+
+const recipes = (brakes: { maxUsers?: number; maxShare?: number | null }) =>
+  useRecipes({
+    personalOrganization: { organizationRoles: [] },
+    reconcile: { enabled: true, cron: '*/15 * * * *', initialLookbackMinutes: 60 },
+    brakes,
+  });
+
+const personalOrgsOf = (userId: string) =>
+  [...pipeline.emulator.store.organizations.values()].filter((org) => org.customData[OWNER_TAG] === userId);
+
+async function admin(path: string, init: RequestInit = {}) {
+  const token = await emulatorToken(pipeline.emulator, OPS, ADMIN_RESOURCE);
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${token}`);
+  if (init.body) headers.set('content-type', 'application/json');
+  const response = await callWorker(`http://worker.test/admin${path}`, { ...init, headers }, adminEnv);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Signs up `n` users whose webhooks Logto never delivers (the sweep's job). */
+async function lostSignUps(prefix: string, n: number) {
+  const { emulator } = pipeline;
+  emulator.webhooks.setDrop(() => true);
+  const users = [];
+  for (let i = 0; i < n; i++) users.push(await emulator.signUp({ username: `${prefix}${i}` }));
+  emulator.webhooks.setDrop(() => false);
+  return users;
+}
+
+describe('brakes: the limits', () => {
+  it('maxUsers always; maxShare of the tenant from 10 users', () => {
+    const brakes = { maxUsers: 50, maxShare: 0.2 };
+    expect(overLimit(50, null, brakes)).toBeNull();
+    expect(overLimit(51, null, brakes)).toMatch(/51 users > maxUsers 50/);
+    expect(overLimit(9, 20, brakes)).toBeNull();
+    expect(overLimit(10, 50, brakes)).toBeNull();
+    expect(overLimit(11, 50, brakes)).toMatch(/maxShare 0.2 of 50 users \(10\)/);
+    expect(overLimit(11, 50, { maxUsers: 50, maxShare: null })).toBeNull();
+  });
+});
+
+describe('brakes on the reconciliation sweep', () => {
+  it('over the limit: nothing is done, a held batch previews who and what; approval acts once, a second sweep adds nothing', async () => {
+    recipes({ maxUsers: 5, maxShare: null });
+    const { emulator, journal } = pipeline;
+    const users = await lostSignUps('held', 8);
+    const orgCalls = emulator.faults.count(ORG_ROUTE);
+    await runCron('*/15 * * * *');
+    await pipeline.drain();
+    expect(emulator.faults.count(ORG_ROUTE)).toBe(orgCalls);
+    expect((await journal.events.list({ source: 'reconcile' })).entries).toHaveLength(0);
+
+    const listed = await admin('/batches?status=held');
+    const batches = listed.body.batches as {
+      batchId: string;
+      itemCount: number;
+      kind: string;
+      reason: string;
+    }[];
+    expect(batches).toHaveLength(1);
+    const batch = batches[0];
+    expect(batch).toMatchObject({ kind: 'reconcile', itemCount: 8 });
+    expect(batch?.reason).toMatch(/8 users > maxUsers 5/);
+    const shown = await admin(`/batches/${encodeURIComponent(batch?.batchId ?? '')}`);
+    const items = shown.body.items as {
+      subject: string;
+      preview: { user: { username: string }; automations: string[] };
+    }[];
+    expect(items.map((item) => item.subject).sort()).toEqual(users.map((user) => user.id).sort());
+    expect(items[0]?.preview.automations).toContain('personal-organization');
+    expect(items.map((item) => item.preview.user.username).sort()).toEqual(
+      users.map((_, i) => `held${i}`).sort(),
+    );
+
+    const approved = await admin(`/batches/${encodeURIComponent(batch?.batchId ?? '')}/approve`, {
+      method: 'POST',
+    });
+    expect(approved.status).toBe(202);
+    expect(approved.body).toMatchObject({
+      released: 8,
+      remaining: false,
+      batch: { status: 'released', decidedBy: OPS.id },
+    });
+    // A second approval is refused: the decision was taken.
+    expect(
+      (await admin(`/batches/${encodeURIComponent(batch?.batchId ?? '')}/approve`, { method: 'POST' }))
+        .status,
+    ).toBe(409);
+    await pipeline.drain();
+    for (const user of users) expect(personalOrgsOf(user.id)).toHaveLength(1);
+
+    const after = emulator.faults.count(ORG_ROUTE);
+    await runCron('*/15 * * * *');
+    await pipeline.drain();
+    expect(emulator.faults.count(ORG_ROUTE)).toBe(after);
+    expect(((await admin('/batches?status=held')).body.batches as unknown[]).length).toBe(0);
+  });
+
+  it('within the limit the sweep acts at once; a discarded batch is never acted on', async () => {
+    recipes({ maxUsers: 5, maxShare: null });
+    const few = await lostSignUps('few', 3);
+    await runCron('*/15 * * * *');
+    await pipeline.drain();
+    for (const user of few) expect(personalOrgsOf(user.id)).toHaveLength(1);
+
+    const many = await lostSignUps('discard', 6);
+    await runCron('*/15 * * * *');
+    await pipeline.drain();
+    const held = (await admin('/batches?status=held')).body.batches as { batchId: string }[];
+    expect(held).toHaveLength(1);
+    const id = encodeURIComponent(held[0]?.batchId ?? '');
+    expect((await admin(`/batches/${id}/discard`, { method: 'POST' })).body).toMatchObject({
+      batch: { status: 'discarded', decidedBy: OPS.id },
+    });
+    expect((await admin(`/batches/${id}/approve`, { method: 'POST' })).status).toBe(409);
+    await runCron('* * * * *');
+    await pipeline.drain();
+    for (const user of many) expect(personalOrgsOf(user.id)).toHaveLength(0);
+    // The next sweep re-reads the overlap: the discarded users are not proposed again.
+    await runCron('*/15 * * * *');
+    await pipeline.drain();
+    expect(((await admin('/batches?status=held')).body.batches as unknown[]).length).toBe(0);
+    for (const user of many) expect(personalOrgsOf(user.id)).toHaveLength(0);
+  });
+
+  it('the share of the tenant holds a run too', async () => {
+    const { emulator } = pipeline;
+    recipes({ maxUsers: 1000, maxShare: 0.1 });
+    const users = await lostSignUps('share', 12);
+    expect(emulator.store.users.size).toBeLessThan(120);
+    await runCron('*/15 * * * *');
+    await pipeline.drain();
+    const held = (await admin('/batches?status=held')).body.batches as { batchId: string; reason: string }[];
+    expect(held).toHaveLength(1);
+    expect(held[0]?.reason).toMatch(/12 users > maxShare 0.1 of \d+ users/);
+    for (const user of users) expect(personalOrgsOf(user.id)).toHaveLength(0);
+    await admin(`/batches/${encodeURIComponent(held[0]?.batchId ?? '')}/discard`, { method: 'POST' });
+  });
+});
+
+describe('brakes on bulk replay', () => {
+  it('a dry run counts; over the limit the replay is held, and approval replays each event once', async () => {
+    recipes({ maxUsers: 3, maxShare: null });
+    const { emulator, journal } = pipeline;
+    // Five sign-ups fail for good: Logto refuses every organization create with a non-retryable error.
+    emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
+    const users = [];
+    for (let i = 0; i < 5; i++) users.push(await emulator.signUp({ username: `replay${i}` }));
+    await pipeline.drain();
+    emulator.faults.clear();
+    const failed = (await journal.events.list({ status: 'failed', limit: 100 })).entries;
+    expect(failed.length).toBeGreaterThanOrEqual(5);
+
+    const dry = await admin('/replay', {
+      method: 'POST',
+      body: JSON.stringify({ status: 'failed', dryRun: true }),
+    });
+    expect(dry.body).toMatchObject({ dryRun: true, count: failed.length, wouldHold: true, maxUsers: 3 });
+    expect((await journal.events.list({ status: 'failed', limit: 100 })).entries).toHaveLength(failed.length);
+
+    const held = await admin('/replay', { method: 'POST', body: JSON.stringify({ status: 'failed' }) });
+    expect(held.status).toBe(202);
+    const batch = held.body.held as { batchId: string; count: number };
+    expect(batch.count).toBe(failed.length);
+    expect((await journal.events.list({ status: 'failed', limit: 100 })).entries).toHaveLength(failed.length);
+
+    const approved = await admin(`/batches/${encodeURIComponent(batch.batchId)}/approve`, { method: 'POST' });
+    expect(approved.body).toMatchObject({ released: failed.length, remaining: false });
+    await pipeline.drain();
+    for (const user of users) expect(personalOrgsOf(user.id)).toHaveLength(1);
+    expect((await journal.events.list({ status: 'failed', limit: 100 })).entries).toHaveLength(0);
+  });
+});
+
+describe('brakes from the CLI (npm run replay)', () => {
+  it('failed --dry-run counts, failed holds, batches/batch show the preview, approve acts', async () => {
+    recipes({ maxUsers: 2, maxShare: null });
+    const { runReplayCli } = await import('../scripts/replay-cli');
+    const { emulator, journal } = pipeline;
+    emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
+    const users = [];
+    for (let i = 0; i < 3; i++) users.push(await emulator.signUp({ username: `cli${i}` }));
+    await pipeline.drain();
+    emulator.faults.clear();
+    const failed = (await journal.events.list({ status: 'failed', limit: 100 })).entries.length;
+    expect(failed).toBeGreaterThanOrEqual(3);
+
+    const lines: string[] = [];
+    const io = {
+      env: {
+        AUTOMATIONS_URL: 'http://worker.test',
+        ADMIN_TOKEN: await emulatorToken(emulator, OPS, ADMIN_RESOURCE),
+      },
+      fetch: ((input, init) => callWorker(input, init, adminEnv)) as typeof fetch,
+      print: (line: string) => lines.push(line),
+    };
+    expect(await runReplayCli(['failed', '--dry-run', '--since', '0'], io)).toBe(0);
+    expect(lines.at(-1)).toBe(
+      `${failed} failed event(s) would be replayed (more than maxUsers 2: held for approval)`,
+    );
+    expect(await runReplayCli(['failed', '--since', '0'], io)).toBe(0);
+    const batchId = /held as batch (\S+):/.exec(lines.at(-1) ?? '')?.[1] ?? '';
+    expect(batchId).toMatch(/^replay:/);
+    expect(await runReplayCli(['batches', '--status', 'held'], io)).toBe(0);
+    expect(lines.at(-2)).toContain(batchId);
+    expect(await runReplayCli(['batch', batchId], io)).toBe(0);
+    expect(lines.join('\n')).toContain(users[0]?.id);
+    expect(await runReplayCli(['approve', batchId], io)).toBe(0);
+    expect(lines.at(-1)).toBe(`approved ${batchId}: ${failed} of ${failed} started now`);
+    await pipeline.drain();
+    for (const user of users) expect(personalOrgsOf(user.id)).toHaveLength(1);
+    expect(await runReplayCli(['discard', batchId], io)).toBe(1);
+    expect(lines.at(-1)).toMatch(/^error: 409 .*not_held/);
+  });
+});
