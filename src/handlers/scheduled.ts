@@ -104,6 +104,8 @@ export async function sweepJournal(env: Env, pipeline: Pipeline, now: () => numb
 export interface ScheduledReport {
   journal?: SweepReport;
   reconcile?: ScanReport;
+  /** The reconciliation's filter scans (one per role or organization a rule or SIGNUP_ROLE_NAMES names). */
+  filters?: ScanReport[];
   cleanup?: ScanReport;
   recovery?: HookRecovery[];
   errors: string[];
@@ -192,6 +194,47 @@ export async function runScheduled(
       ),
     );
   }
+  if (reconcile.enabled && cron === reconcile.cron && reconcile.filterEveryHours > 0) {
+    report.filters = await guard('reconcile filters', async () => {
+      const logto = deps.services(env).logto;
+      const targets: { name: string; query: Record<string, string> }[] = [];
+      const roleNames = new Set([
+        ...pipeline.config.signupRoleNames,
+        ...pipeline.recipes.rolesByRule.flatMap((rule) => rule.roles),
+      ]);
+      for (const roleName of roleNames) {
+        const role = await logto.roles.findByName(roleName);
+        // A missing role fails the runs that need it (with its code); there is nothing to filter by.
+        if (role) targets.push({ name: `filter:role:${role.id}`, query: { excludeRoleId: role.id } });
+      }
+      for (const organizationId of new Set(
+        pipeline.recipes.organizationsByRule.map((rule) => rule.organizationId),
+      ))
+        targets.push({
+          name: `filter:organization:${organizationId}`,
+          query: { excludeOrganizationId: organizationId },
+        });
+      const reports: ScanReport[] = [];
+      for (const target of targets) {
+        reports.push(
+          await scanUsers(
+            scanDeps(),
+            {
+              name: target.name,
+              lagMs: 0,
+              initialLookbackMs: 0,
+              overlapMs: 0,
+              maxPages: reconcile.maxPagesPerRun,
+              filter: { query: target.query, everyMs: reconcile.filterEveryHours * 3_600_000 },
+              brakes: pipeline.dryRun ? undefined : { kind: 'reconcile', settings: brakes, describe },
+            },
+            reconcileDecider(pipeline, logto),
+          ),
+        );
+      }
+      return reports;
+    });
+  }
   if (cleanup?.enabled && cron === cleanup.cron) {
     report.cleanup = await guard('cleanup', () =>
       scanUsers(
@@ -212,5 +255,7 @@ export async function runScheduled(
   }
   if (report.reconcile) console.log(`cron reconcile: ${JSON.stringify(report.reconcile)}`);
   if (report.cleanup) console.log(`cron cleanup: ${JSON.stringify(report.cleanup)}`);
+  const filtered = report.filters?.filter((scan) => !scan.skipped);
+  if (filtered?.length) console.log(`cron reconcile filters: ${JSON.stringify(filtered)}`);
   return report;
 }

@@ -177,17 +177,25 @@ export function createBatchesTable(db: D1Database, now: () => number) {
       return (result.meta.changes ?? 0) > 0;
     },
 
-    /** Which of `subjects` an operator discarded in a batch of this kind (they are not proposed again). */
-    async discardedSubjects(kind: BatchKind, subjects: readonly string[]): Promise<Set<string>> {
+    /**
+     * Which of `subjects` are in another batch of this kind not released: held or approved (awaiting a decision or
+     * its release), still collecting, or discarded by an operator. A scan does not propose them again.
+     */
+    async unreleasedSubjects(
+      kind: BatchKind,
+      subjects: readonly string[],
+      exceptBatchId: string,
+    ): Promise<Set<string>> {
       const found = new Set<string>();
       for (let i = 0; i < subjects.length; i += 90) {
         const chunk = subjects.slice(i, i + 90);
         const { results } = await db
           .prepare(
             `SELECT DISTINCT i.subject FROM held_items i JOIN held_batches b ON b.batch_id = i.batch_id
-             WHERE b.kind = ?1 AND b.status = 'discarded' AND i.subject IN (${chunk.map((_, j) => `?${j + 2}`).join(', ')})`,
+             WHERE b.kind = ?1 AND b.batch_id != ?2 AND b.status != 'released'
+               AND i.subject IN (${chunk.map((_, j) => `?${j + 3}`).join(', ')})`,
           )
-          .bind(kind, ...chunk)
+          .bind(kind, exceptBatchId, ...chunk)
           .all<Row>();
         for (const row of results) found.add(String(row.subject));
       }

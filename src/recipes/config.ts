@@ -132,6 +132,13 @@ export const automationConfigSchema = z.strictObject({
       overlapMinutes: z.number().int().min(0).max(1440).default(5),
       /** Pages of 100 users per cron invocation; the next invocation resumes. */
       maxPagesPerRun: z.number().int().min(1).max(1000).default(20),
+      /**
+       * Every N hours, also read the users Logto's own filters say are out of policy — without a sign-up role
+       * (`excludeRoleId`), a rule's role, or a rule's organization (`excludeOrganizationId`) — across the whole
+       * tenant, not only since the cursor. An action done once is not redone (a role an admin removed stays
+       * removed). 0: off.
+       */
+      filterEveryHours: z.number().int().min(0).max(720).default(24),
     })
     .default({
       enabled: true,
@@ -139,6 +146,7 @@ export const automationConfigSchema = z.strictObject({
       initialLookbackMinutes: 60,
       overlapMinutes: 5,
       maxPagesPerRun: 20,
+      filterEveryHours: 24,
     }),
   /**
    * Brakes on mass change: a reconciliation run, a cleanup run or a bulk replay that would act on more users than

@@ -18,6 +18,11 @@ export interface ScanOptions {
   /** Pages (of 100 users) per invocation; the next invocation resumes. */
   maxPages: number;
   /**
+   * A filter scan: Logto's own filter on `GET /api/users` (`excludeRoleId`, `excludeOrganizationId`) and the whole
+   * filtered list each pass, not the users since a cursor; a pass starts at most every `everyMs`.
+   */
+  filter?: { query: Record<string, string>; everyMs: number };
+  /**
    * Brakes on mass change: the run's candidates are collected in a batch (`<name>:<run start>`) and journaled when
    * the run ends if within the limits, otherwise held for an operator. Undefined: journaled page by page.
    */
@@ -33,6 +38,8 @@ export interface ScanReport {
   queued: number;
   /** True when the run reached the cursor; false when it stopped at `maxPages` (the next invocation resumes). */
   finished: boolean;
+  /** A filter scan whose last pass is more recent than `everyMs`: nothing was read. */
+  skipped?: boolean;
   /** With brakes, when the run finished over the limits: the held batch and why. */
   held?: { batchId: string; count: number; reason: string };
 }
@@ -73,6 +80,13 @@ export async function scanUsers(
     lastFinishedAt: null,
     lastReport: null,
   };
+  if (
+    options.filter &&
+    state.runStartedAt === null &&
+    state.lastFinishedAt !== null &&
+    now - state.lastFinishedAt < options.filter.everyMs
+  )
+    return { name: options.name, pages: 0, scanned: 0, queued: 0, finished: true, skipped: true };
   if (state.runStartedAt === null) {
     Object.assign(state, {
       runStartedAt: now,
@@ -83,7 +97,8 @@ export async function scanUsers(
       queued: 0,
     });
   }
-  const lower = state.cursor - options.overlapMs;
+  // A filter scan reads its whole filtered list (Logto filters it); a cursor scan the users since its cursor.
+  const lower = options.filter ? Number.NEGATIVE_INFINITY : state.cursor - options.overlapMs;
   const upper = state.runUpper ?? now;
   const report: ScanReport = { name: options.name, pages: 0, scanned: 0, queued: 0, finished: false };
   const brakes = options.brakes;
@@ -91,7 +106,11 @@ export async function scanUsers(
   if (brakes) await deps.journal.batches.open(batchId, brakes.kind, 'collecting');
   let tenantUsers: number | null = null;
   for (let page = state.resumePage ?? 1; report.pages < options.maxPages; page++) {
-    const query = new URLSearchParams({ page: String(page), page_size: String(MAX_PAGE_SIZE) });
+    const query = new URLSearchParams({
+      ...options.filter?.query,
+      page: String(page),
+      page_size: String(MAX_PAGE_SIZE),
+    });
     const { data: users, headers } = await deps.logto.request<User[]>('GET', '/users', {
       query,
       governorWaitMs: SCAN_GOVERNOR_WAIT_MS,
@@ -110,13 +129,13 @@ export async function scanUsers(
     // With brakes, candidates wait in the run's batch; without, they are journaled and started now.
     let queued: number;
     if (brakes) {
-      // A user an operator discarded from a held batch of this kind is not proposed again.
+      // A user held in another batch of this kind, or discarded from one by an operator, is not proposed again.
       const subjects = events.flatMap((event) => (event.subject ? [event.subject] : []));
-      const discarded = await deps.journal.batches.discardedSubjects(brakes.kind, subjects);
+      const elsewhere = await deps.journal.batches.unreleasedSubjects(brakes.kind, subjects, batchId);
       queued = await deps.journal.batches.add(
         batchId,
         events
-          .filter((event) => !event.subject || !discarded.has(event.subject))
+          .filter((event) => !event.subject || !elsewhere.has(event.subject))
           .map((event) => scanItem(event, brakes.describe(event))),
       );
     } else queued = (await deps.enqueue.recordAndStart(events)).length;
