@@ -4,6 +4,7 @@
  * journal, the automations and the enqueue path — once per isolate. Per-isolate state here is values only (see the
  * runtime rule in docs/architecture.md); Durable Object stubs are made per call, never kept.
  */
+
 import { waitUntil } from 'cloudflare:workers';
 import type { Automation } from '../automations';
 import { type LogtoConfig, type PipelineConfig, parseLogtoConfig, parsePipelineConfig } from '../config';
@@ -15,7 +16,6 @@ import {
   claimsBeforeStart,
   createEnqueue,
   type Enqueue,
-  inputOf,
   planFor,
   STARTER_NAME,
   type StartPlanner,
@@ -23,6 +23,7 @@ import {
   type WakeOptions,
 } from '../pipeline';
 import { type AutomationConfig, automationsFromConfig, parseAutomationConfig } from '../recipes';
+import { inputOf } from '../sources';
 
 /** What a request handler needs, built once per isolate so the token and role caches live across requests. */
 export interface Services {

@@ -1,6 +1,7 @@
 import type { Pipeline, Services } from '../composition';
 import { instanceIdOf, type JournalEntry, type NewEvent } from '../journal';
-import { disposeStub, inputOf, planFor } from '../pipeline';
+import { disposeStub, planFor } from '../pipeline';
+import { inputOf } from '../sources';
 import {
   cleanupDecider,
   DEFAULT_RECOVERY,

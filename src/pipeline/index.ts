@@ -1,4 +1,4 @@
-export { CALLBACK_PROVIDERS, type CallbackProvider, ingestCallback } from './callbacks';
+export { ingestCallback } from './callbacks';
 export {
   type ActionClaim,
   beginRun,
@@ -12,16 +12,7 @@ export {
   skippedResult,
 } from './claims';
 export { createEnqueue, type Enqueue, type Recorded, type WakeStarter } from './enqueue';
-export {
-  decodeJson,
-  type IngestOutcome,
-  ingestLogtoDelivery,
-  isOwnEvent,
-  logtoEventRecord,
-  MAX_BODY_BYTES,
-  readBody,
-} from './ingest';
-export { inputOf } from './inputs';
+export { type IngestOutcome, ingestLogtoDelivery, MAX_BODY_BYTES, readBody } from './ingest';
 export { claimsBeforeStart, type PlannedAutomation, planFor } from './plan';
 export {
   createStarterClass,

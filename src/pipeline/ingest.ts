@@ -1,9 +1,7 @@
 import type { AutomationInput } from '../automations';
 import type { PipelineConfig } from '../config';
-import { eventKey, type LogtoEvent, logtoEventKey, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
-import type { ArrivedVia, NewEvent } from '../journal';
-import { PROJECT_USER_AGENT } from '../logto-client';
-import { verifyLogtoSignature } from '../webhook-signature';
+import type { NewEvent } from '../journal';
+import { logtoDeliveryRecord } from '../sources';
 import type { Enqueue } from './enqueue';
 import type { PlannedAutomation } from './plan';
 
@@ -59,8 +57,6 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number
   return bytes;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /** The raw body, read once under the size cap; a 413 outcome when it is larger (declared or actual). */
 export async function readBody(
   body: ReadableStream<Uint8Array> | null,
@@ -68,16 +64,6 @@ export async function readBody(
 ): Promise<Uint8Array | IngestOutcome> {
   if (Number(contentLength ?? '0') > MAX_BODY_BYTES) return reject(413, 'payload_too_large');
   return (await readCapped(body, MAX_BODY_BYTES)) ?? reject(413, 'payload_too_large');
-}
-
-/** Strict UTF-8 then JSON; undefined when either fails (→ 400 invalid_json). */
-export function decodeJson(raw: Uint8Array): { text: string; json: unknown } | undefined {
-  try {
-    const text = utf8.decode(raw);
-    return { text, json: JSON.parse(text) };
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -101,68 +87,15 @@ export async function recordAndAnswer(
   return { status: 202, body: { status: 'accepted', eventKey: key }, start: true };
 }
 
-/** Is the payload's User-Agent this project's own (the event echoes one of our Management API writes)? */
-export const isOwnEvent = (event: LogtoEvent) => userAgentOf(event)?.startsWith(PROJECT_USER_AGENT) === true;
-
 /**
- * One Logto webhook delivery, in the order the invariants demand: size cap → signature over the raw bytes (before
- * any parsing) → UTF-8 → JSON → schema → freshness → event key → journal insert (the dedupe). Only a recorded event
- * gets a 2xx; a journal failure is a 503 so a sender that retries will retry.
+ * One Logto webhook delivery: size cap, then src/sources/logto-delivered.ts (signature over the raw bytes before any
+ * parsing → UTF-8 → JSON → schema → freshness → canonical key), then the journal insert (the dedupe). Only a
+ * recorded event gets a 2xx; a journal failure is a 503 so a sender that retries will retry.
  */
 export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOutcome> {
   const raw = await readBody(input.body, input.contentLength);
   if (!(raw instanceof Uint8Array)) return raw;
-
-  const verdict = await verifyLogtoSignature(raw, input.signature, input.config.signingKeys);
-  if (!verdict.ok) return reject(401, 'invalid_signature', verdict.reason);
-
-  const decoded = decodeJson(raw);
-  if (!decoded) return reject(400, 'invalid_json');
-  const { text, json } = decoded;
-  const parsed = parseLogtoEvent(json);
-  if (!parsed.ok) return reject(400, 'invalid_payload', parsed.reason);
-  const event = parsed.event;
-
-  const createdAt = Date.parse(event.createdAt);
-  const now = input.now();
-  if (createdAt < now - input.config.maxAgeMs) return reject(401, 'stale_event');
-  if (createdAt > now + input.config.maxFutureMs) return reject(401, 'future_event');
-
-  const record = await logtoEventRecord(event, json, text, input.plan);
-  // Rows journaled before canonical keys carry the raw bytes' key; a delivery matching one of those is a duplicate.
-  return recordAndAnswer(input.enqueue, { ...record, legacyKey: await eventKey(raw) });
-}
-
-/**
- * A verified, validated Logto event as the journal records it, however it arrived: keyed by its canonical JSON (a
- * live delivery and the same payload read back from Logto's hook log get the same key), `self` when it echoes this
- * Worker's own write, `ignored` when no automation wants it, else `received`.
- */
-export async function logtoEventRecord(
-  event: LogtoEvent,
-  json: unknown,
-  rawBody: string,
-  planner: (input: AutomationInput) => PlannedAutomation[],
-  arrivedVia: ArrivedVia = 'delivered',
-): Promise<NewEvent> {
-  const own = isOwnEvent(event);
-  const plan = own || event.family === 'unknown' ? [] : planner({ source: 'logto', event });
-  const wanted = plan.length > 0;
-  const reason = own
-    ? { code: 'own_write', message: 'caused by this Worker’s own Management API call' }
-    : event.family === 'unknown'
-      ? { code: 'unknown_event', message: `unknown event name ${event.event.slice(0, 100)}` }
-      : wanted
-        ? undefined
-        : { code: 'no_automation', message: 'no automation acts on this event' };
-  return {
-    eventKey: await logtoEventKey(json),
-    source: 'logto',
-    eventType: event.event.slice(0, 200),
-    subject: subjectOf(event) ?? null,
-    status: own ? 'self' : wanted ? 'received' : 'ignored',
-    rawBody,
-    reason,
-    arrivedVia,
-  };
+  const record = await logtoDeliveryRecord(raw, input.signature, input.config, input.now(), input.plan);
+  if ('error' in record) return reject(record.status, record.error, record.reason);
+  return recordAndAnswer(input.enqueue, record);
 }

@@ -19,6 +19,7 @@ import type {
   UserEvent,
 } from '../events';
 import type { LogtoClient, User } from '../logto-client';
+import { handlerViewOf } from '../sources';
 
 /** Every Logto event name. */
 export type LogtoEventName =
@@ -96,28 +97,6 @@ export interface HandlerDefinition<N extends HandlerEventName> {
   run: (event: HandlerEvent<N>, tools: HandlerTools) => Promise<unknown>;
 }
 
-/** The event as a handler sees it, and the subscription names it answers to. */
-function eventOf(input: AutomationInput): { names: string[]; event: unknown } | undefined {
-  switch (input.source) {
-    case 'logto':
-      return { names: [input.event.event], event: input.event };
-    case 'stripe':
-      return { names: [`stripe:${input.event.type}`, 'stripe:*'], event: input.event };
-    case 'github': {
-      const action = input.event.payload.action;
-      const names = [`github:${input.event.name}`, 'github:*'];
-      if (typeof action === 'string') names.push(`github:${input.event.name}.${action}`);
-      return { names, event: input.event };
-    }
-    case 'standard-webhooks':
-      return { names: [`webhook:${input.event.type ?? ''}`, 'webhook:*'], event: input.event };
-    case 'reconcile':
-      return { names: ['reconcile'], event: { event: 'reconcile', user: input.user } };
-    default:
-      return undefined;
-  }
-}
-
 /** Wraps the client so that every method call is one durable step named `<group>.<method> #<n>`. */
 function durableLogto(ctx: AutomationContext): DurableLogto {
   let counter = 0;
@@ -160,7 +139,7 @@ export function defineAutomation<const N extends HandlerEventName>(
   definition: HandlerDefinition<N>,
 ): Automation {
   const handled = (input: AutomationInput) => {
-    const seen = eventOf(input);
+    const seen = handlerViewOf(input);
     return seen?.names.some((name) => (definition.on as readonly string[]).includes(name)) ? seen : undefined;
   };
   return {

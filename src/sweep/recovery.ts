@@ -1,16 +1,8 @@
 import type { AutomationInput } from '../automations';
-import { canonicalJson, parseLogtoEvent } from '../events';
 import type { Journal, NewEvent, ScanState } from '../journal';
 import { type LogtoClient, MAX_PAGE_SIZE } from '../logto-client';
-import { type Enqueue, logtoEventRecord, type PlannedAutomation } from '../pipeline';
-
-/** A hook log entry as Logto returns it (logto-reference §0.1); only what recovery reads is typed. */
-interface HookLogEntry {
-  id: string;
-  key: string;
-  createdAt: number;
-  payload: { result?: string; hookRequest?: { body?: unknown } };
-}
+import type { Enqueue, PlannedAutomation } from '../pipeline';
+import { type HookLogEntry, recoveredRecord } from '../sources';
 
 interface Hook {
   id: string;
@@ -78,15 +70,11 @@ async function failedDeliveries(
   let failed = 0;
   let invalid = 0;
   for (const entry of entries) {
-    if (entry.payload?.result !== 'Error') continue;
+    const record = await recoveredRecord(entry, plan);
+    if (record === 'delivered') continue;
     failed++;
-    const body = entry.payload.hookRequest?.body;
-    const parsed = parseLogtoEvent(body);
-    if (!parsed.ok) {
-      invalid++;
-      continue;
-    }
-    events.push(await logtoEventRecord(parsed.event, body, canonicalJson(body), plan, 'recovered'));
+    if (record === 'invalid') invalid++;
+    else events.push(record);
   }
   return { events, failed, invalid };
 }

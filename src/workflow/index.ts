@@ -7,11 +7,11 @@ import {
   coverWrites,
   type EventRunParams,
   finishRun,
-  inputOf,
   type LeftTo,
   type PlannedAutomation,
   planFor,
 } from '../pipeline';
+import { inputOf } from '../sources';
 import { createCallContext } from './call';
 import { classifyFailure, type StepFailure } from './failures';
 
