@@ -10,7 +10,7 @@ export default defineConfig({
   // Journal what would be done and change nothing: a good first deployment.
   dryRun: false,
 
-  // A personal organization for every new user who signs up, with the organization role "admin" in it.
+  // A personal organization for every new user who signs up (add organization role names to give them one in it).
   personalOrganization: {
     name: ["{name}'s workspace", "{username}'s workspace", "{emailLocal}'s workspace"],
     organizationRoles: [],
@@ -27,8 +27,12 @@ export default defineConfig({
   // Stamp how and where each user signed up into customData.signUp.
   stamps: { key: 'signUp' },
 
-  // Repair what Logto never delivered (it sends each webhook once): every 15 min, users created since the last sweep.
-  reconcile: { enabled: true, cron: '*/15 * * * *' },
+  // Repair what Logto never delivered (it sends each webhook once): every 15 min, users created since the last sweep;
+  // every 24 h, users Logto's filters say lack a sign-up role, a rule's role or a rule's organization.
+  reconcile: { enabled: true, cron: '*/15 * * * *', filterEveryHours: 24 },
+
+  // A sweep, cleanup or bulk replay acting on more users than this waits for an operator's approval.
+  brakes: { maxUsers: 50, maxShare: 0.2 },
 
   // Opt-in: suspend users who never signed in 30 days after creation (dry-run first).
   // cleanup: { enabled: true, dryRun: true, action: 'suspend', neverSignedInDays: 30 },
