@@ -8,8 +8,12 @@ import { testRuntime } from './worker-entry';
  */
 const TEAM_ORG = 'team-org';
 let pipeline: Awaited<ReturnType<typeof setupPipeline>>;
+/** One clock for Logto and the Worker, so the test can move a day ahead. */
+let offsetMs = 0;
+const clock = () => Date.now() + offsetMs;
 beforeAll(async () => {
-  pipeline = await setupPipeline();
+  pipeline = await setupPipeline({ now: clock });
+  testRuntime.now = clock;
   pipeline.emulator.store.organizations.set(TEAM_ORG, {
     tenantId: 'default',
     id: TEAM_ORG,
@@ -22,7 +26,17 @@ beforeAll(async () => {
     customCss: null,
     createdAt: Date.now(),
   });
+  pipeline.emulator.store.roles.set('role-staff', {
+    tenantId: 'default',
+    id: 'role-staff',
+    name: 'staff',
+    description: 'staff',
+    type: 'User',
+    isDefault: false,
+  });
   useRecipes({
+    // Enforced: re-added in each filter pass if removed. The others act once.
+    rolesByRule: [{ name: 'staff', roles: ['staff'], when: { applications: ['spa-app'] }, enforce: true }],
     organizationsByRule: [{ name: 'team', organizationId: TEAM_ORG, when: { applications: ['spa-app'] } }],
     reconcile: { enabled: true, cron: '*/15 * * * *', initialLookbackMinutes: 60, filterEveryHours: 24 },
     brakes: { maxUsers: 50, maxShare: null },
@@ -30,10 +44,11 @@ beforeAll(async () => {
 });
 afterAll(() => {
   testRuntime.recipes = undefined;
+  testRuntime.now = undefined;
 });
 
 describe('filter scans (excludeRoleId / excludeOrganizationId)', () => {
-  it('repairs sign-ups older than the cursor, never an API user, never re-adds what an admin removed, once per period', async () => {
+  it('repairs sign-ups older than the cursor, never an API user, re-adds what an admin removed only for an enforced rule, once per period', async () => {
     const { emulator, journal } = pipeline;
     emulator.webhooks.setDrop(() => true);
     const old = [];
@@ -48,10 +63,13 @@ describe('filter scans (excludeRoleId / excludeOrganizationId)', () => {
     await runCron('*/15 * * * *');
     await pipeline.drain();
     for (const user of old) {
-      expect(pipeline.rolesOf(user.id)).toEqual([...SIGNUP_ROLES].sort());
+      expect(pipeline.rolesOf(user.id)).toEqual([...SIGNUP_ROLES, 'staff'].sort());
       expect(emulator.store.members.get(TEAM_ORG)?.has(user.id)).toBe(true);
     }
     expect(pipeline.rolesOf(imported.id)).toEqual([]);
+    // Four filters found each user in the same period: one journal event per user.
+    const reconciled = (await journal.events.list({ source: 'reconcile', limit: 100 })).entries;
+    expect(reconciled.map((entry) => entry.subject).sort()).toEqual(old.map((user) => user.id).sort());
     expect(emulator.store.members.get(TEAM_ORG)?.has(imported.id) ?? false).toBe(false);
     const scans = await Promise.all(
       Object.values(pipeline.roleIds).map((id) => journal.scans.get(`filter:role:${id}`)),
@@ -62,6 +80,7 @@ describe('filter scans (excludeRoleId / excludeOrganizationId)', () => {
     const [first] = old;
     const roleId = pipeline.roleIds[SIGNUP_ROLES[0] ?? ''] ?? '';
     emulator.store.userRoles.get(first?.id ?? '')?.delete(roleId);
+    emulator.store.userRoles.get(first?.id ?? '')?.delete('role-staff');
     emulator.store.members.get(TEAM_ORG)?.delete(first?.id ?? '');
     // Within the period: no pass (no user list read).
     const reads = emulator.faults.count('GET /api/users');
@@ -70,16 +89,12 @@ describe('filter scans (excludeRoleId / excludeOrganizationId)', () => {
     const afterQuiet = emulator.faults.count('GET /api/users');
     expect(afterQuiet - reads).toBe(1); // the cursor scan's page only
     // A day later the filters run again: the removal stands (the actions were done once).
-    for (const scan of await Promise.all(
-      Object.values(pipeline.roleIds).map((id) => journal.scans.get(`filter:role:${id}`)),
-    ))
-      if (scan) await journal.scans.put({ ...scan, lastFinishedAt: Date.now() - 25 * 3_600_000 });
-    const orgScan = await journal.scans.get(`filter:organization:${TEAM_ORG}`);
-    if (orgScan) await journal.scans.put({ ...orgScan, lastFinishedAt: Date.now() - 25 * 3_600_000 });
+    offsetMs = 25 * 3_600_000;
     await runCron('*/15 * * * *');
     await pipeline.drain();
     expect(emulator.faults.count('GET /api/users') - afterQuiet).toBeGreaterThan(1);
-    expect(pipeline.rolesOf(first?.id ?? '')).toEqual([SIGNUP_ROLES[1]]);
+    // The enforced rule's role is back; the sign-up role and the membership stay removed.
+    expect(pipeline.rolesOf(first?.id ?? '')).toEqual([SIGNUP_ROLES[1], 'staff'].sort());
     expect(emulator.store.members.get(TEAM_ORG)?.has(first?.id ?? '') ?? false).toBe(false);
   });
 });

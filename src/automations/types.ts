@@ -58,6 +58,11 @@ export type AutomationInput =
        * or null (created through the Management API). Undefined on events journaled before this was looked up.
        */
       signUp?: { applicationId: string | null } | null;
+      /**
+       * Set by a filter scan (its pass's start): rules with `enforce` act again in each pass on a user out of
+       * policy, even if they acted before (an admin's removal is undone). Undefined for the cursor sweep.
+       */
+      pass?: number;
     }
   | { source: 'cleanup'; user: User; action: 'suspend' | 'delete'; dryRun: boolean }
   | { source: 'stripe'; event: StripeEvent }

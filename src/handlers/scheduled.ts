@@ -166,6 +166,10 @@ export async function runScheduled(
     return parsed.ok ? planFor(pipeline.automations, parsed.input, pipeline.dryRun).map((p) => p.name) : [];
   };
   const brakes = pipeline.recipes.brakes;
+  /** The applications rules name: the sweep plans a user as signed up through each (src/sweep reconcileDecider). */
+  const applications = [...pipeline.recipes.rolesByRule, ...pipeline.recipes.organizationsByRule].flatMap(
+    (rule) => rule.when.applications ?? [],
+  );
   const scanDeps = () => ({
     journal: pipeline.journal,
     enqueue: pipeline.enqueue,
@@ -191,7 +195,7 @@ export async function runScheduled(
           // A dry run changes nothing: no brakes needed.
           brakes: pipeline.dryRun ? undefined : { kind: 'reconcile', settings: brakes, describe },
         },
-        reconcileDecider(pipeline, deps.services(env).logto),
+        reconcileDecider(pipeline, deps.services(env).logto, { applications }),
       ),
     );
   }
@@ -229,7 +233,10 @@ export async function runScheduled(
               filter: { query: target.query, everyMs: reconcile.filterEveryHours * 3_600_000 },
               brakes: pipeline.dryRun ? undefined : { kind: 'reconcile', settings: brakes, describe },
             },
-            reconcileDecider(pipeline, logto),
+            reconcileDecider(pipeline, logto, {
+              filterPeriodMs: reconcile.filterEveryHours * 3_600_000,
+              applications,
+            }),
           ),
         );
       }

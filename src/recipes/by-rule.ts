@@ -14,7 +14,7 @@ type OrganizationRule = AutomationConfig['organizationsByRule'][number];
 /** An automation for one rule: it wants a new user the rule matches, once per user (`<kind>:<rule>:<userId>`). */
 function ruleAutomation(
   kind: string,
-  rule: { name: string; when: RoleRule['when'] },
+  rule: { name: string; when: RoleRule['when']; enforce: boolean },
   options: { trustApiEmails: boolean },
   run: Automation['run'],
 ): Automation {
@@ -27,7 +27,10 @@ function ruleAutomation(
     wants: (input) => match(input) !== undefined,
     actionKey: (input) => {
       const user = match(input);
-      return user && `${kind}:${rule.name}:${user.user.id}`;
+      if (!user) return undefined;
+      // An enforced rule claims one action per filter-scan pass, so a removal since the last one is undone.
+      const pass = rule.enforce && input.source === 'reconcile' ? input.pass : undefined;
+      return `${kind}:${rule.name}:${user.user.id}${pass === undefined ? '' : `:pass:${pass}`}`;
     },
     run,
   };

@@ -39,6 +39,12 @@ const ruleWhen = z
     message: 'give at least one condition (emailDomains, connectors, applications or test)',
   });
 
+/**
+ * Act again when the reconciliation's filter scan finds the user out of policy (the role or membership was removed
+ * since): the rule is enforced once per pass. Default false: done once, an admin's later removal stands.
+ */
+const enforce = z.boolean().default(false);
+
 const ruleName = z
   .string()
   .regex(
@@ -85,7 +91,7 @@ export const automationConfigSchema = z.strictObject({
     })
     .optional(),
   rolesByRule: z
-    .array(z.strictObject({ name: ruleName, roles: names, when: ruleWhen }))
+    .array(z.strictObject({ name: ruleName, roles: names, when: ruleWhen, enforce: enforce }))
     .default([])
     .refine(
       (rules) => new Set(rules.map((rule) => rule.name)).size === rules.length,
@@ -98,6 +104,7 @@ export const automationConfigSchema = z.strictObject({
         organizationId: z.string().min(1),
         organizationRoles: z.array(name).default([]),
         when: ruleWhen,
+        enforce: enforce,
       }),
     )
     .default([])

@@ -11,11 +11,12 @@ export const reconcileSource: Source<'reconcile'> = {
   name: 'reconcile',
   inputOf(_row, json) {
     if (!isObject(json) || !isUser(json.user)) return { ok: false, reason: 'reconcile body has no user' };
-    if (!('signUp' in json)) return { ok: true, input: { source: 'reconcile', user: json.user } };
+    const pass = typeof json.pass === 'number' ? { pass: json.pass } : {};
+    if (!('signUp' in json)) return { ok: true, input: { source: 'reconcile', user: json.user, ...pass } };
     const signUp = isObject(json.signUp)
       ? { applicationId: typeof json.signUp.applicationId === 'string' ? json.signUp.applicationId : null }
       : null;
-    return { ok: true, input: { source: 'reconcile', user: json.user, signUp } };
+    return { ok: true, input: { source: 'reconcile', user: json.user, signUp, ...pass } };
   },
   handlerView: (input) => ({ names: ['reconcile'], event: { event: 'reconcile', user: input.user } }),
 };

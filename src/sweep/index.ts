@@ -205,19 +205,22 @@ export async function signUpOf(
  * The reconciliation sweep's decision, from facts: a user needs a run when an automation wants it and its action is
  * not done (or the automation has no action key). Whether the user signed up — and through which application — is
  * what Logto's audit log says (`Interaction.Register.Submit`), never the stored user's `applicationId` (null after a
- * sign-up too, reference §0.1); the log is read only for users with something possibly left to do (planned as if
- * they had signed up, the larger plan, against the ledger). Event key = the run's start + the user, so one sweep
- * journals a user once and a later sweep tries again if it is still not done.
+ * sign-up too, reference §0.1). The log is read only for users with something possibly left to do: planned against
+ * the ledger under every answer the log could give (not a sign-up; a sign-up through no known application or
+ * through each application a rule names). Event key: the cursor sweep's run start + the user (a later sweep tries
+ * again if it is still not done); a filter scan's period + the user, so the filter scans of one period journal a
+ * user once, and rules with `enforce` claim one action per period (`pass`).
  */
 export function reconcileDecider(
   pipeline: Pick<Pipeline, 'automations' | 'journal'>,
   logto: Pick<LogtoClient, 'request'>,
+  options: { filterPeriodMs?: number; applications?: readonly string[] } = {},
 ) {
   const keysOf = (input: AutomationInput) =>
     // The ledger is checked whatever the dry-run setting: a done action needs no run either way.
     planFor(pipeline.automations, input, false).map((planned) => planned.actionKey);
-  const pendingOf = async (inputs: AutomationInput[]) => {
-    const all = inputs.map(keysOf);
+  const pendingOf = async (inputs: AutomationInput[][]) => {
+    const all = inputs.map((hypotheses) => hypotheses.flatMap(keysOf));
     const done = await pipeline.journal.actions.doneActions(
       all.flatMap((keys) => keys.filter((key): key is string => !!key)),
     );
@@ -226,25 +229,35 @@ export function reconcileDecider(
         keys.some((key) => key === undefined) || keys.some((key) => key !== undefined && !done.has(key)),
     );
   };
+  const hypotheses: (AutomationInput & { source: 'reconcile' })['signUp'][] = [
+    null,
+    { applicationId: null },
+    ...new Set(options.applications ?? []),
+  ].map((answer) => (typeof answer === 'string' ? { applicationId: answer } : answer));
   return async (users: User[], run: { startedAt: number }): Promise<NewEvent[]> => {
+    const period = options.filterPeriodMs
+      ? Math.floor(run.startedAt / options.filterPeriodMs) * options.filterPeriodMs
+      : undefined;
+    const pass = period === undefined ? {} : { pass: period };
     const maybe = await pendingOf(
-      users.map((user) => ({ source: 'reconcile', user, signUp: { applicationId: null } })),
+      users.map((user) => hypotheses.map((signUp) => ({ source: 'reconcile', user, signUp, ...pass }))),
     );
     const candidates = users.filter((_, i) => maybe[i]);
     const inputs: AutomationInput[] = [];
     for (const user of candidates)
-      inputs.push({ source: 'reconcile', user, signUp: await signUpOf(logto, user.id) });
-    const pending = await pendingOf(inputs);
+      inputs.push({ source: 'reconcile', user, signUp: await signUpOf(logto, user.id), ...pass });
+    const pending = await pendingOf(inputs.map((input) => [input]));
     const events: NewEvent[] = [];
     for (const [i, input] of inputs.entries()) {
       if (!pending[i] || input.source !== 'reconcile') continue;
+      const keyed = period === undefined ? `reconcile:${run.startedAt}` : `reconcile-filter:${period}`;
       events.push({
-        eventKey: await sha256Hex(`reconcile:${run.startedAt}:${input.user.id}`),
+        eventKey: await sha256Hex(`${keyed}:${input.user.id}`),
         source: 'reconcile',
         eventType: 'User.Reconcile',
         subject: input.user.id,
         status: 'received',
-        rawBody: JSON.stringify({ user: input.user, signUp: input.signUp }),
+        rawBody: JSON.stringify({ user: input.user, signUp: input.signUp, ...pass }),
         arrivedVia: 'sweep',
       });
     }
