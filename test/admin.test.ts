@@ -52,6 +52,18 @@ describe('admin API authentication', () => {
     }
   });
 
+  it('the Bearer scheme is case-insensitive (RFC 7235)', async () => {
+    const token = await tokenFor(OPS);
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const response = await callWorker(
+        'http://worker.test/admin/events',
+        { headers: { authorization: `${scheme} ${token}` } },
+        adminEnv,
+      );
+      expect(response.status).toBe(200);
+    }
+  });
+
   it('an expired admin token → 401', async () => {
     const token = await tokenFor(OPS);
     const later = { ...adminEnv };

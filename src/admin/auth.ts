@@ -1,5 +1,6 @@
-import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import type { JwtAlgorithm } from '../config';
+import { createJwksCache, JwksUnavailableError } from '../kv-token-cache';
 
 export interface AdminAuthOptions {
   /** `{endpoint}/oidc/jwks` of the Logto tenant that issues admin tokens. */
@@ -14,7 +15,8 @@ export interface AdminAuthOptions {
   now: () => number;
 }
 
-export type AdminVerdict = { ok: true; appId: string } | { ok: false; status: 401 | 403 };
+/** 503: Logto's key set could not be read (a token cannot be judged, so it is not called bad). */
+export type AdminVerdict = { ok: true; appId: string } | { ok: false; status: 401 | 403 | 503 };
 
 /**
  * Checks `Authorization: Bearer <Logto access token>` for the admin API: signature from the tenant's JWKS (allow-listed
@@ -22,12 +24,16 @@ export type AdminVerdict = { ok: true; appId: string } | { ok: false; status: 40
  * token → 401; a valid token of another app → 403. The reason is never told to the caller.
  */
 export function createAdminVerifier(options: AdminAuthOptions) {
-  const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
-    cooldownDuration: 30_000,
-    [customFetch]: (url, init) => options.fetch(url, init),
+  // Values only (never a fetch shared across requests: the runtime rule); an unknown kid refetches at most every 30 s.
+  const jwks = createJwksCache({
+    url: options.jwksUrl,
+    fetch: options.fetch,
+    now: options.now,
+    refetchCooldownMs: 30_000,
   });
   return async (authorization: string | undefined): Promise<AdminVerdict> => {
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
+    // RFC 7235: the scheme is case-insensitive.
+    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization ?? '');
     if (!match?.[1]) return { ok: false, status: 401 };
     try {
       const { payload } = await jwtVerify(match[1], jwks, {
@@ -40,8 +46,8 @@ export function createAdminVerifier(options: AdminAuthOptions) {
       });
       const appId = String(payload.sub);
       return options.appIds.includes(appId) ? { ok: true, appId } : { ok: false, status: 403 };
-    } catch {
-      return { ok: false, status: 401 };
+    } catch (error) {
+      return { ok: false, status: error instanceof JwksUnavailableError ? 503 : 401 };
     }
   };
 }

@@ -75,7 +75,8 @@ export function createAdminRoutes(deps: AdminDeps) {
     )(c.req.header('authorization'));
     if (!verdict.ok) {
       if (verdict.status === 401) c.header('WWW-Authenticate', 'Bearer');
-      return c.json({ error: verdict.status === 401 ? 'unauthorized' : 'forbidden' }, verdict.status);
+      const error = { 401: 'unauthorized', 403: 'forbidden', 503: 'logto_unavailable' }[verdict.status];
+      return c.json({ error }, verdict.status);
     }
     c.set('adminApp', verdict.appId);
     await next();
