@@ -73,6 +73,13 @@ export async function createLogtoEmulator(options: LogtoEmulatorOptions = {}) {
     now,
     apps: store.apps,
     apiResources: options.apiResources ?? [],
+    // The sign-in form: a user by ID (the code exchange), username or email.
+    findUser: (identifier) =>
+      store.users.get(identifier) ??
+      [...store.users.values()].find(
+        (user) =>
+          user.username === identifier || user.primaryEmail?.toLowerCase() === identifier.toLowerCase(),
+      ),
   });
   const faults = createFaults({ now, sleep, seed: options.seed ?? 1 });
   const webhooks = createWebhookSender({ deliver: options.deliver, now });

@@ -31,6 +31,32 @@ interface SigningKey {
   publicJwk: JWK;
 }
 
+/** A pending authorization code (60 s, single use), as oidc-provider keeps it. */
+interface AuthorizationCode {
+  clientId: string;
+  redirectUri: string;
+  userId: string;
+  nonce: string | null;
+  challenge: string;
+  expiresAt: number;
+}
+
+/** What the sign-in form knows of a user: enough to put the claims in an ID token. */
+export interface SignInUser {
+  id: string;
+  username: string | null;
+  name: string | null;
+  primaryEmail: string | null;
+}
+
+const base64url = (bytes: ArrayBuffer) =>
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
 export interface OidcOptions {
   issuer: string;
   resource: string;
@@ -40,6 +66,8 @@ export interface OidcOptions {
   apps: Map<string, EmulatedApp>;
   /** Other API resources (custom APIs registered in Logto) tokens can be requested for; no `all` scope on those. */
   apiResources: string[];
+  /** The user a sign-in form's identifier (username or email) names, for the authorization code flow. */
+  findUser?: (identifier: string) => SignInUser | undefined;
 }
 
 async function createSigningKey(algorithm: SigningAlgorithm): Promise<SigningKey> {
@@ -114,7 +142,104 @@ export async function createOidc(options: OidcOptions) {
       .sign(faults.badSignature ? strayKey.privateKey : key.privateKey);
   }
 
+  const codes = new Map<string, AuthorizationCode>();
+
+  /**
+   * `grant_type=authorization_code` (oidc-provider): the client (a secret for a web app, none for an SPA), the code
+   * (single use, 60 s, same redirect_uri) and the PKCE verifier (S256) → an ID token for the client and an access
+   * token.
+   */
+  async function exchangeCode(c: Context, form: URLSearchParams, client: ReturnType<typeof readClient>) {
+    const registered = client.id ? options.apps.get(client.id) : undefined;
+    if (!registered?.redirectUris || (registered.secret !== '' && registered.secret !== client.secret))
+      return oauthError(c, 401, 'invalid_client', 'client authentication failed', client.basic);
+    const code = codes.get(form.get('code') ?? '');
+    codes.delete(form.get('code') ?? '');
+    if (!code || code.clientId !== registered.id || code.expiresAt < options.now())
+      return oauthError(c, 400, 'invalid_grant', 'grant request is invalid');
+    if (code.redirectUri !== form.get('redirect_uri'))
+      return oauthError(c, 400, 'invalid_grant', 'grant request is invalid');
+    const verifier = form.get('code_verifier') ?? '';
+    const digest = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+    if (!verifier || digest !== code.challenge)
+      return oauthError(c, 400, 'invalid_grant', 'PKCE verification failed');
+    const [key] = keys;
+    if (!key) throw new Error('no signing key');
+    const user = options.findUser?.(code.userId);
+    const iat = Math.floor(options.now() / 1000);
+    const claims: JWTPayload = {
+      ...(code.nonce ? { nonce: code.nonce } : {}),
+      username: user?.username ?? null,
+      name: user?.name ?? null,
+      email: user?.primaryEmail ?? null,
+    };
+    const idToken = await new SignJWT(claims)
+      .setProtectedHeader({ alg: options.algorithm, typ: 'JWT', kid: key.kid })
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + 3600)
+      .setIssuer(options.issuer)
+      .setAudience(registered.id)
+      .setSubject(code.userId)
+      .sign(key.privateKey);
+    c.header('Cache-Control', 'no-store');
+    return c.json({
+      access_token: crypto.randomUUID(),
+      id_token: idToken,
+      expires_in: 3600,
+      token_type: 'Bearer',
+      scope: 'openid profile email',
+    });
+  }
+
   const app = new Hono();
+  /**
+   * The authorization endpoint with a plain sign-in form (the emulator's stand-in for Logto's sign-in experience):
+   * `response_type=code`, a registered `redirect_uri`, PKCE S256 required. The form's identifier is a username or
+   * email of an existing user.
+   */
+  app.on(['GET', 'POST'], '/oidc/auth', async (c) => {
+    const params =
+      c.req.method === 'POST'
+        ? new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()))
+        : new URL(c.req.url).searchParams;
+    const client = options.apps.get(params.get('client_id') ?? '');
+    const redirectUri = params.get('redirect_uri') ?? '';
+    if (!client?.redirectUris?.includes(redirectUri))
+      return c.text('invalid_request: unknown client or redirect_uri', 400);
+    const back = (query: Record<string, string>) => {
+      const url = new URL(redirectUri);
+      for (const [name, value] of Object.entries({ ...query, state: params.get('state') ?? '' }))
+        url.searchParams.set(name, value);
+      return c.redirect(url.toString(), 303);
+    };
+    if (params.get('response_type') !== 'code') return back({ error: 'unsupported_response_type' });
+    const challenge = params.get('code_challenge');
+    if (!challenge || params.get('code_challenge_method') !== 'S256')
+      return back({ error: 'invalid_request', error_description: 'PKCE S256 is required' });
+    const identifier = params.get('identifier');
+    const user = identifier ? options.findUser?.(identifier) : undefined;
+    if (c.req.method === 'POST' && user) {
+      const code = crypto.randomUUID().replaceAll('-', '');
+      codes.set(code, {
+        clientId: client.id,
+        redirectUri,
+        userId: user.id,
+        nonce: params.get('nonce'),
+        challenge,
+        expiresAt: options.now() + 60_000,
+      });
+      return back({ code, iss: options.issuer });
+    }
+    const hidden = [...params.entries()]
+      .filter(([name]) => name !== 'identifier')
+      .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+      .join('');
+    const problem = c.req.method === 'POST' ? '<p role="alert">No such user.</p>' : '';
+    return c.html(
+      `<!doctype html><title>Sign in (Logto emulator)</title><h1>Sign in</h1>${problem}<form method="post">${hidden}` +
+        `<label>Username or email <input name="identifier" autofocus></label> <button>Sign in</button></form>`,
+    );
+  });
   app.get('/oidc/jwks', (c) => {
     c.header('Cache-Control', 'no-cache, max-age=0, must-revalidate');
     return c.json({ keys: keys.map((key) => key.publicJwk) });
@@ -138,6 +263,7 @@ export async function createOidc(options: OidcOptions) {
     }
     if (!client.id)
       return oauthError(c, 400, 'invalid_request', 'no client authentication mechanism provided');
+    if (form.get('grant_type') === 'authorization_code') return exchangeCode(c, form, client);
     const registered = options.apps.get(client.id);
     if (!registered || registered.secret !== client.secret) {
       return oauthError(c, 401, 'invalid_client', 'client authentication failed', client.basic);

@@ -54,6 +54,8 @@ export interface EmulatedApp {
   secret: string;
   /** Whether the app holds a Management API role granting `all`; without it Logto still issues a token. */
   hasAllScope: boolean;
+  /** A web or SPA app (authorization code + PKCE): the redirect URIs it may use; absent for an M2M app. */
+  redirectUris?: string[];
 }
 
 export interface TenantStore {

@@ -66,6 +66,9 @@ export interface ListFilter {
   status?: EventStatus;
   source?: string;
   eventType?: string;
+  /** The user (or other subject) the event is about. */
+  subject?: string;
+  arrivedVia?: ArrivedVia;
   /** Inclusive lower bound on `receivedAt` (epoch ms). */
   since?: number;
   /** Exclusive upper bound on `receivedAt` (epoch ms). */
@@ -192,6 +195,8 @@ export function createEventsTable(db: D1Database, now: () => number) {
       if (filter.status) add('status = ?', filter.status);
       if (filter.source) add('source = ?', filter.source);
       if (filter.eventType) add('event_type = ?', filter.eventType);
+      if (filter.subject) add('subject = ?', filter.subject);
+      if (filter.arrivedVia) add('arrived_via = ?', filter.arrivedVia);
       if (filter.since !== undefined) add('received_at >= ?', filter.since);
       if (filter.until !== undefined) add('received_at < ?', filter.until);
       const cursor = filter.cursor ? decodeCursor(filter.cursor) : undefined;

@@ -8,12 +8,15 @@
  * - `links` (links.ts): external accounts → Logto users, and ordering watermarks.
  * - `scans` (scan-state.ts): the user scans' cursors.
  * - `batches` (batches.ts): held mass changes (brakes) awaiting an operator's decision.
+ * - `timeline` (timeline.ts): each call attempt of a run (the console's timeline).
  */
 import { type ActionsTable, createActionsTable } from './actions';
 import { type BatchesTable, createBatchesTable } from './batches';
 import { createEventsTable, type EventsTable } from './events';
+import { createInsights, type Insights } from './insights';
 import { createLinksTable, type LinksTable } from './links';
 import { createScanStateTable, type ScanStateTable } from './scan-state';
+import { createTimelineTable, type TimelineTable } from './timeline';
 
 export type { ActionRecord, ActionsTable, ClaimRow } from './actions';
 export {
@@ -39,8 +42,17 @@ export {
   REPLAYABLE,
   resultJson,
 } from './events';
+export {
+  createInsights,
+  type EventActions,
+  type FailureGroup,
+  type Health,
+  type Insights,
+  type ScanSummary,
+} from './insights';
 export type { LinksTable } from './links';
 export type { ScanState, ScanStateTable } from './scan-state';
+export { type CallRecord, MAX_CALLS_PER_EVENT, type TimelineTable } from './timeline';
 
 export interface Journal {
   events: EventsTable;
@@ -48,6 +60,9 @@ export interface Journal {
   links: LinksTable;
   scans: ScanStateTable;
   batches: BatchesTable;
+  timeline: TimelineTable;
+  /** Read-only views for operators: failure groups, an event's actions, health. */
+  insights: Insights;
   /** Runs statements of any tables as one D1 batch: atomic, one round trip. */
   batch<T = Record<string, unknown>>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]>;
 }
@@ -60,6 +75,8 @@ export function createJournal(db: D1Database, now: () => number = Date.now): Jou
     links: createLinksTable(db, now),
     scans: createScanStateTable(db),
     batches: createBatchesTable(db, now),
+    timeline: createTimelineTable(db),
+    insights: createInsights(db),
     batch: (statements) => db.batch(statements),
   };
 }

@@ -33,6 +33,8 @@ export interface CallContextOptions {
   settleMs: () => number;
   /** The journal's clock (effect entries are stamped with it). */
   now: () => number;
+  /** The run (the event's replay count), recorded with each call in the timeline. */
+  run?: number;
 }
 
 /**
@@ -80,12 +82,34 @@ export function createCallContext(options: CallContextOptions) {
       }
       entered = { key, at: (await actions.enterEffect(key)).at };
     }
+    const startedAt = Date.now();
+    const record = async (outcome: 'ok' | 'error', failure?: StepFailure) => {
+      try {
+        await options.journal().timeline.record({
+          eventKey,
+          run: options.run ?? 0,
+          step: `${automation}: ${name}`,
+          attempt,
+          outcome,
+          code: failure?.code ?? null,
+          httpStatus: failure?.status ?? null,
+          startedAt: options.now(),
+          durationMs: Date.now() - startedAt,
+        });
+      } catch {
+        // History only: the call's outcome stands without it.
+      }
+    };
     try {
-      return { ok: true, value: (await fn(options.logto(), { number: attempt, uncertain })) as T };
+      const value = (await fn(options.logto(), { number: attempt, uncertain })) as T;
+      await record('ok');
+      return { ok: true, value };
     } catch (error) {
       const failure = classifyFailure(error);
       // A wait for the governor means this attempt's call never left: nothing about it is uncertain.
-      if (entered && failure.wait) await options.journal().actions.leaveEffect(entered.key, entered.at);
+      if (failure.wait) {
+        if (entered) await options.journal().actions.leaveEffect(entered.key, entered.at);
+      } else await record('error', failure);
       return { ok: false, failure };
     }
   }

@@ -44,7 +44,7 @@ type StartOutcome =
       state: 'run';
       plan: RunPlan[];
       left: LeftTo[];
-      entry: Pick<JournalEntry, 'source' | 'eventType' | 'rawBody' | 'externalId' | 'receivedAt'>;
+      entry: Pick<JournalEntry, 'source' | 'eventType' | 'rawBody' | 'externalId' | 'receivedAt' | 'replays'>;
       dryRun: boolean;
     };
 
@@ -112,6 +112,7 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
           journal,
           settleMs: () => 3 * services(env).config.apiTimeoutMs,
           now: deps.now ?? Date.now,
+          run: started.entry.replays,
         });
         try {
           const detail = await automation.run(ctx.context);
@@ -178,6 +179,12 @@ async function start(
     await finishRun(journal, eventKey, { done: [], left: [], result: doneBefore });
     return { state: 'done', results: doneBefore };
   }
-  const { source, eventType, rawBody, externalId, receivedAt } = entry;
-  return { state: 'run', plan, left, entry: { source, eventType, rawBody, externalId, receivedAt }, dryRun };
+  const { source, eventType, rawBody, externalId, receivedAt, replays } = entry;
+  return {
+    state: 'run',
+    plan,
+    left,
+    entry: { source, eventType, rawBody, externalId, receivedAt, replays },
+    dryRun,
+  };
 }
