@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { ConfigError, createPipelineProvider, createServiceProvider, type ServiceDeps } from '../composition';
+import { createConsoleRoutes } from '../console';
 import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';
 import { createAdminRoutes } from './admin';
 import { runScheduled } from './scheduled';
@@ -25,6 +26,8 @@ export function createApp(deps: ServiceDeps = {}, providers: Providers = provide
   const app = new Hono<{ Bindings: Env }>();
   mountWebhookRoutes(app, { pipelines, now });
   app.route('/admin', createAdminRoutes({ services, pipelines, fetch: deps.fetch, now }));
+  app.route('/console', createConsoleRoutes({ services, pipelines, fetch: deps.fetch, now }));
+  app.get('/', (c) => c.redirect('/console', 302));
 
   /** Liveness: answers without touching Logto or the configuration. */
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -142,3 +142,21 @@ export async function holdReplay(
   );
   return { batchId, count: keys.length, reason };
 }
+
+/**
+ * An operator's bulk replay: held as a batch over the limits, otherwise re-opened now (through the enqueue path).
+ */
+export async function replayOrHold(
+  deps: BrakeDeps,
+  entries: readonly { eventKey: string; eventType: string; subject: string | null; status: string }[],
+  brakes: BrakeSettings,
+  batchId: string,
+): Promise<
+  | { held: { batchId: string; count: number; reason: string } }
+  | { held?: undefined; replayed: string[]; skipped: string[] }
+> {
+  const held = await holdReplay(deps, entries, brakes, batchId);
+  if (held) return { held };
+  const { reopened, skipped } = await deps.enqueue.reopen(entries.map((entry) => entry.eventKey));
+  return { replayed: reopened.map((entry) => entry.eventKey), skipped };
+}

@@ -292,6 +292,7 @@ export {
   overLimit,
   RELEASE_CHUNK,
   releaseBatch,
+  replayOrHold,
   settleCollected,
 } from './brakes';
 export { DEFAULT_RECOVERY, type HookRecovery, type RecoveryOptions, recoverDeliveries } from './recovery';

@@ -1,0 +1,404 @@
+/** @jsxImportSource hono/jsx */
+import { type Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Child } from 'hono/jsx';
+import type { Pipeline, Services } from '../composition';
+import { type EventStatus, type JournalEntry, type ListFilter, REPLAYABLE } from '../journal';
+import { releaseBatch, replayOrHold } from '../sweep';
+import {
+  challengeOf,
+  createSessions,
+  decodeLogin,
+  encodeLogin,
+  LOGIN_COOKIE,
+  type Operator,
+  randomToken,
+  redeemCode,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  safeNext,
+} from './session';
+import { type ConsoleSettings, consoleSettings } from './settings';
+import {
+  BatchesPage,
+  BatchPage,
+  ConfirmReplayPage,
+  type EventFilters,
+  EventPage,
+  EventsPage,
+  FailuresPage,
+  HealthPage,
+  Layout,
+  MessagePage,
+} from './views';
+
+export interface ConsoleDeps {
+  services: (env: Env) => Services;
+  pipelines: (env: Env) => Pipeline;
+  fetch?: typeof fetch;
+  now: () => number;
+}
+
+type ConsoleEnv = { Bindings: Env; Variables: { operator: Operator; settings: ConsoleSettings } };
+
+/** Most events one bulk replay from the console touches (the brakes hold anything over their limit first). */
+const MAX_GROUP_REPLAY = 10_000;
+
+const STATUSES: readonly string[] = ['received', 'running', 'done', 'failed', 'ignored', 'self', 'covered'];
+
+/** A datetime-local value (UTC) or ISO time → epoch ms. */
+function parseTime(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const parsed = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+/**
+ * The operator console under `/console`, server-rendered (hono/jsx), signed in with Logto itself (authorization
+ * code + PKCE; the users or roles CONSOLE_USER_IDS / CONSOLE_ROLE_NAMES name). Every change is a POST form carrying
+ * the session's CSRF token, besides the SameSite=Lax session cookie.
+ */
+export function createConsoleRoutes(deps: ConsoleDeps) {
+  const app = new Hono<ConsoleEnv>();
+  const outbound = deps.fetch ?? ((input, init) => fetch(input, init));
+  const secure = (c: Context) => new URL(c.req.url).protocol === 'https:';
+  const page = (c: Context, title: string, body: Child, status = 200, operator?: Operator) =>
+    c.html(
+      <Layout title={title} operator={operator}>
+        {body}
+      </Layout>,
+      status as 200,
+    );
+
+  app.use('*', async (c, next) => {
+    const settings = consoleSettings(c.env);
+    if ('off' in settings)
+      return page(c, 'Console off', <MessagePage title="The console is off" message={settings.off} />, 503);
+    c.set('settings', settings);
+    c.header('Cache-Control', 'no-store');
+    c.header('X-Frame-Options', 'DENY');
+    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+    await next();
+  });
+
+  app.get('/login', async (c) => {
+    const settings = c.get('settings');
+    const { config } = deps.services(c.env);
+    const login = {
+      state: randomToken(18),
+      verifier: randomToken(48),
+      nonce: randomToken(18),
+      next: safeNext(c.req.query('next')),
+    };
+    setCookie(c, LOGIN_COOKIE, encodeLogin(login), {
+      path: '/console',
+      httpOnly: true,
+      secure: secure(c),
+      sameSite: 'Lax',
+      maxAge: 600,
+    });
+    const url = new URL(`${config.endpoint}/oidc/auth`);
+    url.search = new URLSearchParams({
+      client_id: settings.clientId,
+      redirect_uri: `${new URL(c.req.url).origin}/console/callback`,
+      response_type: 'code',
+      scope: 'openid profile email',
+      state: login.state,
+      nonce: login.nonce,
+      code_challenge: await challengeOf(login.verifier),
+      code_challenge_method: 'S256',
+      prompt: 'login',
+    }).toString();
+    return c.redirect(url.toString(), 302);
+  });
+
+  app.get('/callback', async (c) => {
+    const settings = c.get('settings');
+    const services = deps.services(c.env);
+    const login = decodeLogin(getCookie(c, LOGIN_COOKIE));
+    deleteCookie(c, LOGIN_COOKIE, { path: '/console' });
+    const fail = (message: string, status = 400) =>
+      page(c, 'Sign-in failed', <MessagePage title="Sign-in failed" message={message} />, status);
+    if (!login || login.state !== c.req.query('state'))
+      return fail('This sign-in expired or was not started here.');
+    const code = c.req.query('code');
+    if (!code) return fail(`Logto answered: ${c.req.query('error') ?? 'no code'}.`);
+    const redeemed = await redeemCode({ ...services.config, fetch: outbound, now: deps.now }, settings, {
+      code,
+      redirectUri: `${new URL(c.req.url).origin}/console/callback`,
+      verifier: login.verifier,
+      nonce: login.nonce,
+    });
+    if (!redeemed.ok) return fail(redeemed.reason, 502);
+    let allowed = settings.userIds.includes(redeemed.userId);
+    if (!allowed && settings.roleNames.length > 0) {
+      for await (const role of services.logto.users.listRoles(redeemed.userId))
+        if (settings.roleNames.includes(role.name)) allowed = true;
+    }
+    if (!allowed) {
+      console.warn(`console: sign-in refused for Logto user ${redeemed.userId}`);
+      return fail(
+        `Your Logto account (${redeemed.userId}) may not use this console: add it to CONSOLE_USER_IDS or give it a role named in CONSOLE_ROLE_NAMES.`,
+        403,
+      );
+    }
+    const { id } = await createSessions(c.env.JOURNAL, deps.now).open(redeemed.userId, redeemed.display);
+    console.log(`console: ${redeemed.userId} signed in`);
+    setCookie(c, SESSION_COOKIE, id, {
+      path: '/console',
+      httpOnly: true,
+      secure: secure(c),
+      sameSite: 'Lax',
+      maxAge: SESSION_TTL_MS / 1000,
+    });
+    return c.redirect(login.next, 303);
+  });
+
+  // Everything below needs a session; a POST also the session's CSRF token.
+  app.use('*', async (c, next) => {
+    const operator = await createSessions(c.env.JOURNAL, deps.now).find(getCookie(c, SESSION_COOKIE));
+    if (!operator) {
+      if (c.req.method !== 'GET') return c.text('sign in first', 401);
+      const path = new URL(c.req.url);
+      return c.redirect(`/console/login?next=${encodeURIComponent(path.pathname + path.search)}`, 302);
+    }
+    if (c.req.method === 'POST') {
+      const form = await c.req.parseBody();
+      if (form.csrf !== operator.csrf) return c.text('stale form: reload the page', 403);
+    }
+    c.set('operator', operator);
+    await next();
+  });
+
+  app.post('/logout', async (c) => {
+    await createSessions(c.env.JOURNAL, deps.now).close(getCookie(c, SESSION_COOKIE));
+    deleteCookie(c, SESSION_COOKIE, { path: '/console' });
+    return page(
+      c,
+      'Signed out',
+      <MessagePage title="Signed out" message="You are signed out of the console." />,
+    );
+  });
+
+  app.get('/', async (c) => {
+    const q = c.req.query();
+    const filters: EventFilters = {
+      status: q.status || undefined,
+      type: q.type || undefined,
+      source: q.source || undefined,
+      q: q.q?.trim() || undefined,
+      since: q.since || undefined,
+      until: q.until || undefined,
+    };
+    const { journal } = deps.pipelines(c.env);
+    const filter: ListFilter = { limit: 50, cursor: q.cursor || undefined };
+    if (filters.status && STATUSES.includes(filters.status)) filter.status = filters.status as EventStatus;
+    if (filters.source) filter.source = filters.source;
+    if (filters.type) filter.eventType = filters.type;
+    filter.since = parseTime(filters.since);
+    filter.until = parseTime(filters.until);
+    let notice: string | undefined;
+    if (filters.q) {
+      if (/^[0-9a-f]{64}$/.test(filters.q) && (await journal.events.get(filters.q)))
+        return c.redirect(`/console/events/${filters.q}`, 302);
+      if (filters.q.includes('@')) {
+        // Logto knows emails; the journal knows users: search Logto, then the user's events.
+        const found: string[] = [];
+        for await (const user of deps
+          .services(c.env)
+          .logto.users.search(
+            { fields: { primaryEmail: filters.q }, fieldModes: { primaryEmail: 'exact' } },
+            5,
+          )) {
+          found.push(user.id);
+          if (found.length >= 5) break;
+        }
+        if (found.length === 0) notice = `No Logto user has the email ${filters.q}.`;
+        else if (found.length > 1) notice = `${found.length} users have this email; showing the first.`;
+        filter.subject = found[0] ?? '\u0000none';
+      } else filter.subject = filters.q;
+    }
+    const { entries, nextCursor } = await journal.events.list(filter);
+    let nextHref: string | undefined;
+    if (nextCursor) {
+      const params = new URLSearchParams(
+        Object.entries(filters).filter((entry): entry is [string, string] => !!entry[1]),
+      );
+      params.set('cursor', nextCursor);
+      nextHref = `/console?${params}`;
+    }
+    return page(
+      c,
+      'Events',
+      <EventsPage filters={filters} entries={entries} nextHref={nextHref} notice={notice} />,
+      200,
+      c.get('operator'),
+    );
+  });
+
+  const eventPage = async (c: Context<ConsoleEnv>, entry: JournalEntry, notice?: string) => {
+    const { journal } = deps.pipelines(c.env);
+    const [actions, calls] = await Promise.all([
+      journal.insights.eventActions(entry.eventKey),
+      journal.timeline.forEvent(entry.eventKey),
+    ]);
+    let payload = entry.rawBody;
+    try {
+      payload = JSON.stringify(JSON.parse(entry.rawBody), null, 2);
+    } catch {
+      // Shown as stored.
+    }
+    return page(
+      c,
+      entry.eventType,
+      <EventPage
+        entry={entry}
+        actions={actions}
+        calls={calls}
+        operator={c.get('operator')}
+        payload={payload}
+        replayable={REPLAYABLE.includes(entry.status)}
+        notice={notice}
+      />,
+      200,
+      c.get('operator'),
+    );
+  };
+
+  app.get('/events/:key', async (c) => {
+    const entry = await deps.pipelines(c.env).journal.events.get(c.req.param('key'));
+    if (!entry)
+      return page(
+        c,
+        'Not found',
+        <MessagePage title="Not found" message="No such event." />,
+        404,
+        c.get('operator'),
+      );
+    return eventPage(c, entry);
+  });
+
+  app.post('/events/:key/replay', async (c) => {
+    const { journal, enqueue } = deps.pipelines(c.env);
+    const key = c.req.param('key');
+    const { reopened } = await enqueue.reopen([key]);
+    console.log(
+      `console: ${c.get('operator').userId} replayed ${key.slice(0, 12)} (${reopened.length ? 'ok' : 'not replayable'})`,
+    );
+    const entry = await journal.events.get(key);
+    if (!entry)
+      return page(
+        c,
+        'Not found',
+        <MessagePage title="Not found" message="No such event." />,
+        404,
+        c.get('operator'),
+      );
+    return eventPage(
+      c,
+      entry,
+      reopened.length ? 'Replay started.' : `Status ${entry.status} cannot be replayed.`,
+    );
+  });
+
+  app.get('/failures', async (c) => {
+    const groups = await deps.pipelines(c.env).journal.insights.failureGroups();
+    return page(c, 'Failures', <FailuresPage groups={groups} now={deps.now()} />, 200, c.get('operator'));
+  });
+
+  app.get('/failures/replay', async (c) => {
+    const pipeline = deps.pipelines(c.env);
+    const type = c.req.query('type') ?? '';
+    const code = c.req.query('code') ?? '';
+    const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_GROUP_REPLAY);
+    const { maxUsers } = pipeline.recipes.brakes;
+    return page(
+      c,
+      'Replay',
+      <ConfirmReplayPage
+        type={type}
+        code={code}
+        count={keys.length}
+        held={keys.length > maxUsers}
+        maxUsers={maxUsers}
+        operator={c.get('operator')}
+      />,
+      200,
+      c.get('operator'),
+    );
+  });
+
+  app.post('/failures/replay', async (c) => {
+    const pipeline = deps.pipelines(c.env);
+    const form = await c.req.parseBody();
+    const type = String(form.type ?? '');
+    const code = String(form.code ?? '');
+    const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_GROUP_REPLAY);
+    const entries = keys.map((eventKey) => ({ eventKey, eventType: type, subject: null, status: 'failed' }));
+    const operator = c.get('operator');
+    const outcome = await replayOrHold(
+      pipeline,
+      entries,
+      pipeline.recipes.brakes,
+      `replay:${deps.now()}:${randomToken(6)}`,
+    );
+    console.log(
+      `console: ${operator.userId} replayed failure group ${type}/${code}: ${JSON.stringify(outcome.held ?? { replayed: outcome.replayed.length })}`,
+    );
+    if (outcome.held) return c.redirect(`/console/batches/${encodeURIComponent(outcome.held.batchId)}`, 303);
+    return c.redirect(`/console?status=running`, 303);
+  });
+
+  app.get('/batches', async (c) => {
+    const batches = await deps.pipelines(c.env).journal.batches.list({ limit: 100 });
+    return page(c, 'Held batches', <BatchesPage batches={batches} />, 200, c.get('operator'));
+  });
+
+  app.get('/batches/:id', async (c) => {
+    const { batches } = deps.pipelines(c.env).journal;
+    const batch = await batches.get(c.req.param('id'));
+    if (!batch)
+      return page(
+        c,
+        'Not found',
+        <MessagePage title="Not found" message="No such batch." />,
+        404,
+        c.get('operator'),
+      );
+    const items = await batches.items(batch.batchId, { limit: 100 });
+    return page(
+      c,
+      'Batch',
+      <BatchPage batch={batch} items={items} operator={c.get('operator')} />,
+      200,
+      c.get('operator'),
+    );
+  });
+
+  app.post('/batches/:id/:decision{approve|discard}', async (c) => {
+    const pipeline = deps.pipelines(c.env);
+    const { batches } = pipeline.journal;
+    const id = c.req.param('id');
+    const decision = c.req.param('decision');
+    const operator = c.get('operator');
+    const changed = await batches.transition(
+      id,
+      ['held'],
+      decision === 'approve' ? 'approved' : 'discarded',
+      {
+        by: operator.userId,
+      },
+    );
+    const batch = await batches.get(id);
+    if (changed && batch && decision === 'approve') await releaseBatch(pipeline, batch);
+    if (changed) console.log(`brakes: batch ${id} ${decision}d by ${operator.userId} (console)`);
+    return c.redirect(`/console/batches/${encodeURIComponent(id)}`, 303);
+  });
+
+  app.get('/health', async (c) => {
+    const health = await deps.pipelines(c.env).journal.insights.health();
+    return page(c, 'Health', <HealthPage health={health} now={deps.now()} />, 200, c.get('operator'));
+  });
+
+  return app;
+}

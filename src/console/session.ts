@@ -1,0 +1,163 @@
+import { jwtVerify } from 'jose';
+import type { JwtAlgorithm } from '../config';
+import { sha256Hex } from '../hash';
+import { createJwksCache } from '../kv-token-cache';
+import type { ConsoleSettings } from './settings';
+
+/** A signed-in operator. */
+export interface Operator {
+  userId: string;
+  display: string;
+  csrf: string;
+}
+
+/** Sessions last this long; signing in again is one redirect when Logto's own session is alive. */
+export const SESSION_TTL_MS = 8 * 3_600_000;
+export const SESSION_COOKIE = 'console_session';
+export const LOGIN_COOKIE = 'console_login';
+
+const base64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+export const randomToken = (bytes = 32) => base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+
+/** The PKCE challenge (S256) of a verifier. */
+export async function challengeOf(verifier: string) {
+  return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+}
+
+/** What the login step keeps in its short-lived cookie until the callback: state, PKCE verifier, nonce, target. */
+export interface LoginState {
+  state: string;
+  verifier: string;
+  nonce: string;
+  next: string;
+}
+
+export const encodeLogin = (login: LoginState) => base64url(new TextEncoder().encode(JSON.stringify(login)));
+export function decodeLogin(cookie: string | undefined): LoginState | undefined {
+  if (!cookie) return undefined;
+  try {
+    const text = atob(cookie.replace(/-/g, '+').replace(/_/g, '/'));
+    const value = JSON.parse(text) as LoginState;
+    return typeof value.state === 'string' && typeof value.verifier === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only same-console paths are followed after sign-in (never an absolute URL: no open redirect). */
+export const safeNext = (next: string | undefined) =>
+  next && /^\/console(\/[^/\\]|$|\?)/.test(next) && !next.startsWith('//') ? next : '/console';
+
+export interface LogtoSignIn {
+  endpoint: string;
+  issuer: string;
+  algorithms: JwtAlgorithm[];
+  fetch: typeof fetch;
+  now: () => number;
+}
+
+/** Per isolate, per Logto endpoint: the JWKS cache (values only) for ID tokens. */
+const jwksByUrl = new Map<string, ReturnType<typeof createJwksCache>>();
+
+/**
+ * Exchanges the authorization code (with the PKCE verifier) at Logto's token endpoint and checks the ID token with
+ * jose: signature from the JWKS (allow-listed algorithms), `iss`, `aud` = the console's client ID, `exp`, `nonce`.
+ * Returns the user's ID and a display name, or why not (never the token).
+ */
+export async function redeemCode(
+  logto: LogtoSignIn,
+  settings: ConsoleSettings,
+  input: { code: string; redirectUri: string; verifier: string; nonce: string },
+): Promise<{ ok: true; userId: string; display: string } | { ok: false; reason: string }> {
+  const form = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code: input.code,
+    redirect_uri: input.redirectUri,
+    code_verifier: input.verifier,
+  });
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (settings.clientSecret)
+    headers.authorization = `Basic ${btoa(`${encodeURIComponent(settings.clientId)}:${encodeURIComponent(settings.clientSecret)}`)}`;
+  else form.set('client_id', settings.clientId);
+  let body: { id_token?: unknown; error?: unknown };
+  try {
+    const response = await logto.fetch(`${logto.endpoint}/oidc/token`, {
+      method: 'POST',
+      headers,
+      body: form,
+    });
+    body = (await response.json().catch(() => ({}))) as typeof body;
+    if (!response.ok)
+      return { ok: false, reason: `Logto refused the code (${String(body.error ?? response.status)})` };
+  } catch {
+    return { ok: false, reason: 'Logto could not be reached' };
+  }
+  if (typeof body.id_token !== 'string') return { ok: false, reason: 'Logto answered without an ID token' };
+  const url = `${logto.endpoint}/oidc/jwks`;
+  let jwks = jwksByUrl.get(url);
+  if (!jwks) {
+    jwks = createJwksCache({ url, fetch: logto.fetch, now: logto.now, refetchCooldownMs: 30_000 });
+    jwksByUrl.set(url, jwks);
+  }
+  try {
+    const { payload } = await jwtVerify(body.id_token, jwks, {
+      algorithms: logto.algorithms,
+      issuer: logto.issuer,
+      audience: settings.clientId,
+      currentDate: new Date(logto.now()),
+      requiredClaims: ['exp', 'sub'],
+    });
+    if (payload.nonce !== input.nonce)
+      return { ok: false, reason: 'the ID token does not answer this sign-in' };
+    const display = [payload.name, payload.username, payload.email].find(
+      (value): value is string => typeof value === 'string' && value.length > 0,
+    );
+    return { ok: true, userId: String(payload.sub), display: display ?? String(payload.sub) };
+  } catch {
+    return { ok: false, reason: 'the ID token did not pass its checks' };
+  }
+}
+
+/** The `console_sessions` table: only the SHA-256 of the cookie's random ID is stored. */
+export function createSessions(db: D1Database, now: () => number) {
+  return {
+    async open(userId: string, display: string): Promise<{ id: string; operator: Operator }> {
+      const id = randomToken();
+      const csrf = randomToken(18);
+      const at = now();
+      await db.batch([
+        db.prepare('DELETE FROM console_sessions WHERE expires_at < ?1').bind(at),
+        db
+          .prepare(
+            `INSERT INTO console_sessions (session_hash, user_id, display, csrf, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
+          )
+          .bind(await sha256Hex(id), userId, display.slice(0, 200), csrf, at, at + SESSION_TTL_MS),
+      ]);
+      return { id, operator: { userId, display, csrf } };
+    },
+    async find(id: string | undefined): Promise<Operator | undefined> {
+      if (!id || id.length > 100) return undefined;
+      const row = await db
+        .prepare(
+          'SELECT user_id, display, csrf FROM console_sessions WHERE session_hash = ?1 AND expires_at > ?2',
+        )
+        .bind(await sha256Hex(id), now())
+        .first<Record<string, unknown>>();
+      return row
+        ? { userId: String(row.user_id), display: String(row.display), csrf: String(row.csrf) }
+        : undefined;
+    },
+    async close(id: string | undefined) {
+      if (id)
+        await db
+          .prepare('DELETE FROM console_sessions WHERE session_hash = ?1')
+          .bind(await sha256Hex(id))
+          .run();
+    },
+  };
+}
