@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Worker configuration, validated once from the environment. A bad value yields a Result naming the
@@ -49,13 +49,15 @@ export const text = (env: object, name: string): string => {
 
 const fail = (variable: string, reason: string): ConfigResult => ({ ok: false, variable, reason });
 
-const endpointSchema = z.url({ protocol: /^https?$/ }).refine((value) => {
-  const url = new URL(value);
-  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  return (url.protocol === 'https:' || local) && url.pathname.replace(/\/+$/, '') === '' && !url.search;
-});
+const endpointSchema = z.url({ protocol: /^https?$/ }).check(
+  z.refine((value) => {
+    const url = new URL(value);
+    const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    return (url.protocol === 'https:' || local) && url.pathname.replace(/\/+$/, '') === '' && !url.search;
+  }),
+);
 
-const tenantSchema = z.string().regex(/^[a-z0-9]{1,32}$/);
+const tenantSchema = z.string().check(z.regex(/^[a-z0-9]{1,32}$/));
 
 function parseAlgorithms(raw: string): JwtAlgorithm[] | undefined {
   if (!raw) return ['ES384'];

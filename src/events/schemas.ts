@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** Every event name a Logto 1.42 server accepts (L `packages/schemas/src/foundations/jsonb-types/hooks.ts`). */
 export const INTERACTION_EVENTS = [
@@ -33,7 +33,7 @@ export const DATA_EVENTS = [
 ] as const;
 export const EXCEPTION_EVENTS = ['Identifier.Lockout', 'Message.RateLimited', 'Grant.LimitExceeded'] as const;
 
-const nullableString = z.string().nullable().optional();
+const nullableString = z.optional(z.nullable(z.string()));
 
 /** A user as Logto puts it in payloads; unknown fields pass through. Times are epoch milliseconds. */
 export const userSchema = z.looseObject({
@@ -43,52 +43,52 @@ export const userSchema = z.looseObject({
   primaryPhone: nullableString,
   name: nullableString,
   avatar: nullableString,
-  customData: z.record(z.string(), z.unknown()).optional(),
-  identities: z.record(z.string(), z.looseObject({ userId: z.string() })).optional(),
-  lastSignInAt: z.number().nullable().optional(),
-  createdAt: z.number().optional(),
-  updatedAt: z.number().optional(),
+  customData: z.optional(z.record(z.string(), z.unknown())),
+  identities: z.optional(z.record(z.string(), z.looseObject({ userId: z.string() }))),
+  lastSignInAt: z.optional(z.nullable(z.number())),
+  createdAt: z.optional(z.number()),
+  updatedAt: z.optional(z.number()),
   applicationId: nullableString,
-  isSuspended: z.boolean().optional(),
+  isSuspended: z.optional(z.boolean()),
 });
 
 const applicationSchema = z.looseObject({
   id: z.string(),
-  type: z.string().optional(),
-  name: z.string().optional(),
+  type: z.optional(z.string()),
+  name: z.optional(z.string()),
 });
 
 /** Fields every payload carries: `hookId` names the webhook configuration, not the delivery. */
 const envelope = {
   createdAt: z.iso.datetime({ offset: true }),
-  hookId: z.string().min(1),
+  hookId: z.string().check(z.minLength(1)),
 };
 
 /** The Management API context Logto adds to data events caused by an API call. */
 const apiContext = {
-  userAgent: z.string().optional(),
-  ip: z.string().optional(),
-  path: z.string().optional(),
-  method: z.string().optional(),
-  status: z.number().optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
-  matchedRoute: z.string().optional(),
-  interactionEvent: z.string().optional(),
-  sessionId: z.string().optional(),
-  applicationId: z.string().optional(),
-  application: applicationSchema.optional(),
+  userAgent: z.optional(z.string()),
+  ip: z.optional(z.string()),
+  path: z.optional(z.string()),
+  method: z.optional(z.string()),
+  status: z.optional(z.number()),
+  params: z.optional(z.record(z.string(), z.unknown())),
+  matchedRoute: z.optional(z.string()),
+  interactionEvent: z.optional(z.string()),
+  sessionId: z.optional(z.string()),
+  applicationId: z.optional(z.string()),
+  application: z.optional(applicationSchema),
 };
 
 export const interactionEventSchema = z.looseObject({
   ...envelope,
   event: z.enum(INTERACTION_EVENTS),
-  interactionEvent: z.enum(['SignIn', 'Register', 'ForgotPassword']).optional(),
-  sessionId: z.string().optional(),
-  userAgent: z.string().optional(),
-  userIp: z.string().optional(),
-  userId: z.string().optional(),
-  user: userSchema.optional(),
-  application: applicationSchema.optional(),
+  interactionEvent: z.optional(z.enum(['SignIn', 'Register', 'ForgotPassword'])),
+  sessionId: z.optional(z.string()),
+  userAgent: z.optional(z.string()),
+  userIp: z.optional(z.string()),
+  userId: z.optional(z.string()),
+  user: z.optional(userSchema),
+  application: z.optional(applicationSchema),
 });
 
 /** `User.Created|Deleted|SuspensionStatus.Updated` carry a user; `User.Data.Updated` may carry only customData. */
@@ -103,7 +103,7 @@ export const userDataUpdatedSchema = z.looseObject({
   ...envelope,
   ...apiContext,
   event: z.literal('User.Data.Updated'),
-  data: z.record(z.string(), z.unknown()).optional(),
+  data: z.optional(z.record(z.string(), z.unknown())),
 });
 
 export const membershipEventSchema = z.looseObject({
@@ -111,10 +111,10 @@ export const membershipEventSchema = z.looseObject({
   ...apiContext,
   event: z.literal('Organization.Membership.Updated'),
   organizationId: z.string(),
-  addedUserIds: z.array(z.string()).optional(),
-  removedUserIds: z.array(z.string()).optional(),
-  addedApplicationIds: z.array(z.string()).optional(),
-  removedApplicationIds: z.array(z.string()).optional(),
+  addedUserIds: z.optional(z.array(z.string())),
+  removedUserIds: z.optional(z.array(z.string())),
+  addedApplicationIds: z.optional(z.array(z.string())),
+  removedApplicationIds: z.optional(z.array(z.string())),
 });
 
 const otherDataEvents = DATA_EVENTS.filter(
@@ -126,19 +126,19 @@ export const entityEventSchema = z.looseObject({
   ...envelope,
   ...apiContext,
   event: z.enum(otherDataEvents as [string, ...string[]]),
-  data: z.unknown().optional(),
+  data: z.optional(z.unknown()),
 });
 
 export const exceptionEventSchema = z.looseObject({
   ...envelope,
   event: z.enum(EXCEPTION_EVENTS),
-  userAgent: z.string().optional(),
-  ip: z.string().optional(),
+  userAgent: z.optional(z.string()),
+  ip: z.optional(z.string()),
   // Identifier.Lockout: {type, value}; Message.RateLimited: {action, recipient}; Grant.LimitExceeded: userId, …
-  type: z.string().optional(),
-  value: z.string().optional(),
-  action: z.string().optional(),
-  recipient: z.string().optional(),
-  userId: z.string().optional(),
-  revokedGrantIds: z.array(z.string()).optional(),
+  type: z.optional(z.string()),
+  value: z.optional(z.string()),
+  action: z.optional(z.string()),
+  recipient: z.optional(z.string()),
+  userId: z.optional(z.string()),
+  revokedGrantIds: z.optional(z.array(z.string())),
 });
