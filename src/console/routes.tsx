@@ -1,7 +1,8 @@
 /** @jsxImportSource hono/jsx */
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
+import { Hono } from 'hono/tiny';
 import type { Pipeline, Services } from '../composition';
 import { type EventStatus, type JournalEntry, type ListFilter, REPLAYABLE } from '../journal';
 import { releaseBatch, replayOrHold } from '../sweep';

@@ -1,4 +1,5 @@
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import { Hono } from 'hono/tiny';
 import { createAdminVerifier } from '../admin';
 import type { Pipeline, Services } from '../composition';
 import type { LogtoConfig } from '../config';

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { ConfigError, createPipelineProvider, createServiceProvider, type ServiceDeps } from '../composition';
 import { createConsoleRoutes } from '../console';
 import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';
