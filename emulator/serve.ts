@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import type { FaultRule } from './faults';
 import { createLogtoEmulator, type LogtoEmulator, type LogtoEmulatorOptions } from './index';
 
 /**
@@ -16,6 +17,23 @@ export async function serveEmulator(port = 0, options: LogtoEmulatorOptions = {}
         return Response.json(
           await emulator.signUp({ username: input.username, primaryEmail: input.primaryEmail }),
         );
+      }
+      // Dev only: break Logto on purpose (a fault rule, see emulator/faults.ts) and mend it (DELETE).
+      if (new URL(request.url).pathname === '/__emulator/faults') {
+        if (request.method === 'DELETE') {
+          emulator.faults.clear();
+          return Response.json({ faults: 'cleared' });
+        }
+        if (request.method === 'POST') {
+          const rule = (await request.json().catch(() => undefined)) as FaultRule | undefined;
+          if (!rule || typeof rule.target !== 'string')
+            return Response.json(
+              { error: 'give a rule: {"target": "POST /api/organizations", "status": 500}' },
+              { status: 400 },
+            );
+          emulator.faults.add(rule);
+          return Response.json({ added: rule });
+        }
       }
       return emulator.app.fetch(request);
     },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm run dev [-- --port N]`: the Worker under `wrangler dev` on 127.0.0.1.
-// Port: --port, else $PORT, else a free one. With no Logto configured (.dev.vars / environment), the Logto
-// emulator is started on a free port and the Worker is pointed at it, so /readyz works out of the box.
+// `npm run dev [-- --port N] [--fast-crons]`: the Worker under `wrangler dev` on 127.0.0.1, its crons fired on
+// schedule. Port: --port, else $PORT, else a free one. With no Logto configured (.dev.vars / environment), the Logto
+// emulator is started on a free port with an operator to sign in to the console as, and the Worker is pointed at it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -41,44 +41,74 @@ function readDevVars() {
 const port = Number(option('port') ?? process.env.PORT ?? 0) || (await freePort());
 const inspectorPort = await freePort();
 const configured = { ...readDevVars(), ...process.env };
+const origin = `http://127.0.0.1:${port}`;
 const vars = [];
 let emulator;
+const notes = [];
 if (!configured.LOGTO_TENANT_ID && !configured.LOGTO_ENDPOINT) {
   const { serveEmulator } = await importTs('emulator/serve.ts');
-  emulator = await serveEmulator(Number(option('emulator-port') ?? 0));
-  vars.push(
-    `LOGTO_ENDPOINT:http://127.0.0.1:${emulator.port}`,
-    'LOGTO_M2M_APP_ID:m2m-app',
-    'LOGTO_M2M_APP_SECRET:m2m-secret',
-  );
-  console.log(`No Logto configured: Logto emulator on http://127.0.0.1:${emulator.port} (app m2m-app)`);
-  // The emulator's webhook points at this Worker; a role to assign on sign-up exists.
-  emulator.emulator.webhooks.add({
-    url: `http://127.0.0.1:${port}/webhooks/logto`,
-    signingKey: 'dev-signing-key',
+  // The emulator takes whatever credentials and signing key the Worker will use (copied .dev.vars placeholders
+  // included), so a copied .dev.vars.example never breaks the local loop.
+  const appId = configured.LOGTO_M2M_APP_ID || 'm2m-app';
+  const appSecret = configured.LOGTO_M2M_APP_SECRET || 'm2m-secret';
+  const signingKey = configured.LOGTO_WEBHOOK_SIGNING_KEY || 'dev-signing-key';
+  const consoleApp = configured.CONSOLE_CLIENT_ID || 'console-app';
+  emulator = await serveEmulator(Number(option('emulator-port') ?? 0), {
+    apps: [
+      { id: appId, secret: appSecret, hasAllScope: true },
+      // The console signs in with PKCE alone (an SPA: no secret) unless you configured one.
+      {
+        id: consoleApp,
+        secret: configured.CONSOLE_CLIENT_SECRET || '',
+        hasAllScope: false,
+        redirectUris: [`${origin}/console/callback`, `http://localhost:${port}/console/callback`],
+      },
+    ],
   });
-  emulator.emulator.store.roles.set('dev-member', {
-    tenantId: 'default',
-    id: 'dev-member',
-    name: 'member',
-    description: 'member',
-    type: 'User',
-    isDefault: false,
+  const logto = `http://127.0.0.1:${emulator.port}`;
+  vars.push(`LOGTO_ENDPOINT:${logto}`, `LOGTO_M2M_APP_ID:${appId}`);
+  if (!configured.LOGTO_M2M_APP_SECRET) vars.push(`LOGTO_M2M_APP_SECRET:${appSecret}`);
+  if (!configured.LOGTO_WEBHOOK_SIGNING_KEY) vars.push(`LOGTO_WEBHOOK_SIGNING_KEY:${signingKey}`);
+  const store = emulator.emulator.store;
+  emulator.emulator.webhooks.add({ url: `${origin}/webhooks/logto`, signingKey });
+  for (const [id, name] of [
+    ['dev-member', 'member'],
+    ['dev-console-operator', 'console-operator'],
+  ])
+    store.roles.set(id, { tenantId: 'default', id, name, description: name, type: 'User', isDefault: false });
+  // An operator to sign in to the console as.
+  const operator = await emulator.emulator.signUp({
+    username: 'operator',
+    primaryEmail: 'operator@example.test',
   });
-  if (!configured.LOGTO_WEBHOOK_SIGNING_KEY) vars.push('LOGTO_WEBHOOK_SIGNING_KEY:dev-signing-key');
+  store.userRoles.set(operator.id, new Set(['dev-console-operator']));
   if (!configured.SIGNUP_ROLE_NAMES) vars.push('SIGNUP_ROLE_NAMES:member');
-  console.log(
-    `Simulate a sign-up: curl -X POST http://127.0.0.1:${emulator.port}/__emulator/sign-up -d '{"username":"alice"}'`,
+  if (!configured.CONSOLE_CLIENT_ID) vars.push(`CONSOLE_CLIENT_ID:${consoleApp}`);
+  if (!configured.CONSOLE_USER_IDS && !configured.CONSOLE_ROLE_NAMES)
+    vars.push('CONSOLE_ROLE_NAMES:console-operator');
+  notes.push(
+    `Logto emulator: ${logto} (M2M app ${appId}; webhook → ${origin}/webhooks/logto)`,
+    `Console:        ${origin}/console  (sign in as "operator")`,
+    `Sign-up:        curl -X POST ${logto}/__emulator/sign-up -H 'content-type: application/json' -d '{"username":"alice"}'`,
+    `Break Logto:    curl -X POST ${logto}/__emulator/faults -H 'content-type: application/json' -d '{"target":"POST /api/organizations","status":500}'  (clear: DELETE)`,
   );
 }
 
-// The journal's tables in the local D1 (idempotent).
+// The journal's tables in the local D1 (idempotent); its output is shown only when it fails.
 const migrate = spawnSync(
   join(root, 'node_modules', '.bin', 'wrangler'),
   ['d1', 'migrations', 'apply', 'logto-automations-journal', '--local'],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } },
+  { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } },
 );
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+if (migrate.status !== 0) {
+  process.stdout.write(migrate.stdout ?? '');
+  process.stderr.write(migrate.stderr ?? '');
+  process.exit(migrate.status ?? 1);
+}
+const applied = (migrate.stdout.match(/\d{4}_\w+\.sql/g) ?? []).filter(
+  (name, i, all) => all.indexOf(name) === i,
+);
+console.log(`Journal (local D1): ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
 
 const args = [
   'dev',
@@ -91,16 +121,51 @@ const args = [
   '--test-scheduled',
 ];
 for (const value of vars) args.push('--var', value);
-console.log(`Worker: http://127.0.0.1:${port}  (try /healthz and /readyz; cron: /__scheduled)`);
 const wrangler = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
 });
-const stop = () => wrangler.kill('SIGTERM');
+
+// Crons: wrangler dev runs none by itself. Each minute, the crons of wrangler.toml that match it are fired through
+// the Worker's /__scheduled route (--fast-crons: every 10 s, each cron every tick — for trying things out).
+const { crons, matches } = await importTs('scripts/cron.ts');
+const schedule = crons(readFileSync(join(root, 'wrangler.toml'), 'utf8'));
+const fast = process.argv.includes('--fast-crons');
+const fire = async (cron) => {
+  try {
+    await fetch(`${origin}/__scheduled?cron=${encodeURIComponent(cron)}`);
+  } catch {
+    // The Worker is starting or restarting: the next tick fires again.
+  }
+};
+const tick = () => {
+  const now = new Date();
+  for (const cron of schedule) if (fast || matches(cron, now)) void fire(cron);
+};
+const untilNextMinute = 60_000 - (Date.now() % 60_000);
+let timer = setTimeout(
+  function next() {
+    tick();
+    timer = setTimeout(next, fast ? 10_000 : 60_000 - (Date.now() % 60_000));
+  },
+  fast ? 10_000 : untilNextMinute,
+);
+
+console.log(`\nWorker:         ${origin}  (${origin}/healthz, ${origin}/readyz)`);
+for (const note of notes) console.log(note);
+console.log(
+  `Crons:          ${schedule.join(', ')} — fired on schedule${fast ? ' (--fast-crons: every 10 s)' : ''}; now: ${origin}/__scheduled?cron=${encodeURIComponent(schedule[0] ?? '* * * * *')}\n`,
+);
+
+const stop = () => {
+  clearTimeout(timer);
+  wrangler.kill('SIGTERM');
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 wrangler.on('exit', async (code) => {
+  clearTimeout(timer);
   await emulator?.close();
   process.exit(code ?? 0);
 });
