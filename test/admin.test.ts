@@ -189,9 +189,9 @@ describe('admin API: list, show, replay', () => {
   });
 });
 
-describe('npm run replay (scripts/replay-cli.ts) against the Worker', () => {
+describe('npm run ops (scripts/ops-cli.ts) against the Worker', () => {
   it('gets a token with client_credentials, lists, shows and replays; never prints the token', async () => {
-    const { runReplayCli } = await import('../scripts/replay-cli');
+    const { runOpsCli } = await import('../scripts/ops-cli');
     const lines: string[] = [];
     // Token requests go to the emulator, admin calls to the Worker under test.
     const routed: typeof fetch = (input, init) => {
@@ -211,19 +211,19 @@ describe('npm run replay (scripts/replay-cli.ts) against the Worker', () => {
       fetch: routed,
       print: (line: string) => lines.push(line),
     };
-    expect(await runReplayCli(['list', '--status', 'done', '--all'], io)).toBe(0);
+    expect(await runOpsCli(['list', '--status', 'done', '--all'], io)).toBe(0);
     expect(lines.at(-1)).toBe('2 event(s)');
     const key = lines[0]?.split(/\s+/)[4] ?? '';
     expect(key).toMatch(/^[0-9a-f]{64}$/);
-    expect(await runReplayCli(['show', key], io)).toBe(0);
+    expect(await runOpsCli(['show', key], io)).toBe(0);
     expect(lines.join('\n')).toContain('"payload"');
-    expect(await runReplayCli(['replay', key, 'not-a-key'], io)).toBe(1);
+    expect(await runOpsCli(['replay', key, 'not-a-key'], io)).toBe(1);
     expect(lines.slice(-2)).toEqual(['replayed 1, skipped 1', '  skipped not-a-key: not found']);
     await pipeline.drain();
-    expect(await runReplayCli(['failed', '--since', '0'], io)).toBe(0);
+    expect(await runOpsCli(['failed', '--since', '0'], io)).toBe(0);
     expect(lines.at(-1)).toBe('replayed 0 failed event(s)');
     // Recovery now: the hook is found by its endpoint; every delivery so far reached the Worker.
-    expect(await runReplayCli(['recover'], io)).toBe(0);
+    expect(await runOpsCli(['recover'], io)).toBe(0);
     expect(lines.at(-1)).toMatch(/^hook \w+: \d+ log entries read, 0 failed deliveries, 0 recovered$/);
     expect(lines.join('\n')).not.toContain(OPS.secret);
     expect(lines.join('\n')).not.toMatch(/eyJ/);
@@ -234,7 +234,7 @@ describe('npm run replay (scripts/replay-cli.ts) against the Worker', () => {
       env: { ...io.env, ADMIN_CLIENT_ID: OTHER.id, ADMIN_CLIENT_SECRET: OTHER.secret },
       print: (l: string) => denied.push(l),
     };
-    expect(await runReplayCli(['list'], wrongApp)).toBe(1);
+    expect(await runOpsCli(['list'], wrongApp)).toBe(1);
     expect(denied).toEqual(['error: 403 {"error":"forbidden"}']);
   });
 });

@@ -198,10 +198,10 @@ describe('brakes on bulk replay', () => {
   });
 });
 
-describe('brakes from the CLI (npm run replay)', () => {
+describe('brakes from the CLI (npm run ops)', () => {
   it('failed --dry-run counts, failed holds, batches/batch show the preview, approve acts', async () => {
     recipes({ maxUsers: 2, maxShare: null });
-    const { runReplayCli } = await import('../scripts/replay-cli');
+    const { runOpsCli } = await import('../scripts/ops-cli');
     const { emulator, journal } = pipeline;
     emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
     const users = [];
@@ -220,22 +220,61 @@ describe('brakes from the CLI (npm run replay)', () => {
       fetch: ((input, init) => callWorker(input, init, adminEnv)) as typeof fetch,
       print: (line: string) => lines.push(line),
     };
-    expect(await runReplayCli(['failed', '--dry-run', '--since', '0'], io)).toBe(0);
+    expect(await runOpsCli(['failed', '--dry-run', '--since', '0'], io)).toBe(0);
     expect(lines.at(-1)).toBe(
       `${failed} failed event(s) would be replayed (more than maxUsers 2: held for approval)`,
     );
-    expect(await runReplayCli(['failed', '--since', '0'], io)).toBe(0);
+    expect(await runOpsCli(['failed', '--since', '0'], io)).toBe(0);
     const batchId = /held as batch (\S+):/.exec(lines.at(-1) ?? '')?.[1] ?? '';
     expect(batchId).toMatch(/^replay:/);
-    expect(await runReplayCli(['batches', '--status', 'held'], io)).toBe(0);
+    expect(await runOpsCli(['batches', '--status', 'held'], io)).toBe(0);
     expect(lines.at(-2)).toContain(batchId);
-    expect(await runReplayCli(['batch', batchId], io)).toBe(0);
+    expect(await runOpsCli(['batch', batchId], io)).toBe(0);
     expect(lines.join('\n')).toContain(users[0]?.id);
-    expect(await runReplayCli(['approve', batchId], io)).toBe(0);
+    expect(await runOpsCli(['approve', batchId], io)).toBe(0);
     expect(lines.at(-1)).toBe(`approved ${batchId}: ${failed} of ${failed} started now`);
     await pipeline.drain();
     for (const user of users) expect(personalOrgsOf(user.id)).toHaveLength(1);
-    expect(await runReplayCli(['discard', batchId], io)).toBe(1);
+    expect(await runOpsCli(['discard', batchId], io)).toBe(1);
     expect(lines.at(-1)).toMatch(/^error: 409 .*not_held/);
+  });
+
+  it('failed shows a progress bar over the counted total; list filters by user and arrival', async () => {
+    recipes({ maxUsers: 50, maxShare: null });
+    const { runOpsCli } = await import('../scripts/ops-cli');
+    const { emulator } = pipeline;
+    emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
+    const users: { id: string }[] = [];
+    for (let i = 0; i < 2; i++) users.push(await emulator.signUp({ username: `bar${i}` }));
+    await pipeline.drain();
+    emulator.faults.clear();
+    const lines: string[] = [];
+    const bars: { label: string; total: number; updates: number[]; stopped: boolean }[] = [];
+    const io = {
+      env: {
+        AUTOMATIONS_URL: 'http://worker.test',
+        ADMIN_TOKEN: await emulatorToken(emulator, OPS, ADMIN_RESOURCE),
+      },
+      fetch: ((input, init) => callWorker(input, init, adminEnv)) as typeof fetch,
+      print: (line: string) => lines.push(line),
+      progress: (label: string, total: number) => {
+        const bar = { label, total, updates: [] as number[], stopped: false };
+        bars.push(bar);
+        return { update: (done: number) => bar.updates.push(done), stop: () => (bar.stopped = true) };
+      },
+    };
+    expect(await runOpsCli(['list', '--user', users[0]?.id ?? '', '--via', 'delivered', '--all'], io)).toBe(
+      0,
+    );
+    const listed = lines.filter((line) => line.includes(' failed '));
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.every((line) => line.includes(users[0]?.id ?? ''))).toBe(true);
+    expect(await runOpsCli(['failed', '--since', '0'], io)).toBe(0);
+    expect(bars).toHaveLength(1);
+    expect(bars[0]?.total).toBeGreaterThanOrEqual(2);
+    expect(bars[0]?.updates.at(-1)).toBe(bars[0]?.total);
+    expect(bars[0]?.stopped).toBe(true);
+    await pipeline.drain();
+    for (const user of users) expect(personalOrgsOf(user.id)).toHaveLength(1);
   });
 });

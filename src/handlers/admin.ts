@@ -100,6 +100,10 @@ export function createAdminRoutes(deps: AdminDeps) {
       status,
       eventType: query.type,
       source: query.source,
+      subject: query.user,
+      arrivedVia: ['delivered', 'recovered', 'sweep'].includes(query.via ?? '')
+        ? (query.via as 'delivered')
+        : undefined,
       since,
       until,
       limit,

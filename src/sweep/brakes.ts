@@ -109,7 +109,7 @@ export async function settleCollected(
   if (reason) {
     await batches.transition(batchId, ['collecting'], 'held', { reason });
     console.warn(
-      `brakes: ${batch.kind} batch ${batchId} held (${reason}); approve it with \`npm run replay -- approve ${batchId}\``,
+      `brakes: ${batch.kind} batch ${batchId} held (${reason}); approve it with \`npm run ops -- approve ${batchId}\``,
     );
     return { batch: await batches.get(batchId), released: 0, held: reason };
   }

@@ -1,5 +1,5 @@
 /**
- * `npm run replay -- <command>`: the admin API from a terminal. Runtime-neutral (only `fetch`), so tests run it
+ * `npm run ops -- <command>`: the admin API from a terminal. Runtime-neutral (only `fetch`), so tests run it
  * inside workerd against the Worker; `scripts/replay.mjs` runs it in Node.
  *
  * Environment (or flags): AUTOMATIONS_URL (--url), the Worker's origin; either ADMIN_TOKEN (--token), or
@@ -7,8 +7,9 @@
  * client_credentials.
  */
 
-export const USAGE = `usage: npm run replay -- <command> [options]
-  list   [--status S] [--type T] [--since TIME] [--until TIME] [--limit N] [--all]
+export const USAGE = `usage: npm run ops -- <command> [options]
+  list   [--status S] [--type T] [--source S] [--user ID] [--via delivered|recovered|sweep]
+         [--since TIME] [--until TIME] [--limit N] [--all]
   show   <eventKey>
   replay <eventKey> [<eventKey> …]
   failed [--since TIME] [--until TIME] [--type T] [--dry-run]
@@ -25,6 +26,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   fetch: typeof fetch;
   print: (line: string) => void;
+  /** A progress bar for long operations (the Node entry draws one with cli-progress on a terminal). */
+  progress?: (label: string, total: number) => { update(done: number): void; stop(): void };
 }
 
 /** Flags that take no value. */
@@ -33,7 +36,7 @@ const SWITCHES = ['all', 'dry-run', 'help'];
 type Held = { batchId: string; count: number; reason: string };
 const heldLine = (held: Held) =>
   `held as batch ${held.batchId}: ${held.count} event(s), ${held.reason}; nothing was replayed. ` +
-  `Check it with \`npm run replay -- batch ${held.batchId}\`, then approve or discard it.`;
+  `Check it with \`npm run ops -- batch ${held.batchId}\`, then approve or discard it.`;
 
 function parse(argv: string[]) {
   const positional: string[] = [];
@@ -84,7 +87,7 @@ async function obtainToken(io: CliIo, flags: Record<string, string | true>): Pro
 }
 
 /** Runs one command; returns the process exit code. Never prints a token or a secret. */
-export async function runReplayCli(argv: string[], io: CliIo): Promise<number> {
+export async function runOpsCli(argv: string[], io: CliIo): Promise<number> {
   const { command, args, flags } = parse(argv);
   if (!command || flags.help) {
     io.print(USAGE);
@@ -107,7 +110,7 @@ export async function runReplayCli(argv: string[], io: CliIo): Promise<number> {
 
     if (command === 'list') {
       const query = new URLSearchParams();
-      for (const name of ['status', 'type', 'since', 'until', 'limit']) {
+      for (const name of ['status', 'type', 'source', 'user', 'via', 'since', 'until', 'limit']) {
         const value = text(name);
         if (value) query.set(name, value);
       }
@@ -183,6 +186,11 @@ export async function runReplayCli(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       let replayed = 0;
+      const { count: total } = (await call('/replay', {
+        method: 'POST',
+        body: JSON.stringify({ ...filter, dryRun: true }),
+      })) as { count: number };
+      const bar = total > 0 ? io.progress?.('replaying failed events', total) : undefined;
       for (;;) {
         const result = (await call('/replay', { method: 'POST', body: JSON.stringify(filter) })) as {
           replayed: string[];
@@ -190,12 +198,15 @@ export async function runReplayCli(argv: string[], io: CliIo): Promise<number> {
           held?: Held;
         };
         if (result.held) {
+          bar?.stop();
           io.print(heldLine(result.held));
           return 0;
         }
         replayed += result.replayed.length;
+        bar?.update(replayed);
         if (!result.remaining || result.replayed.length === 0) break;
       }
+      bar?.stop();
       io.print(`replayed ${replayed} failed event(s)`);
       return 0;
     }
