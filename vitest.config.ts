@@ -34,6 +34,16 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          // The console in Debian's chromium against `npm run dev` (wrangler dev + the emulator).
+          name: 'browser',
+          include: ['test/browser/**/*.test.mjs'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         plugins: [
           cloudflareTest(async () => ({
             wrangler: { configPath: './wrangler.toml' },
@@ -63,7 +73,7 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/unit/**'],
+          exclude: ['test/unit/**', 'test/browser/**'],
           setupFiles: ['./test/apply-migrations.ts'],
           testTimeout: 20_000,
         },

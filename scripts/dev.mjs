@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run dev [-- --port N] [--fast-crons]`: the Worker under `wrangler dev` on 127.0.0.1, its crons fired on
+// `npm run dev [-- --port N] [--fast-crons] [--persist-to DIR]`: the Worker under `wrangler dev` on 127.0.0.1, its crons fired on
 // schedule. Port: --port, else $PORT, else a free one. With no Logto configured (.dev.vars / environment), the Logto
 // emulator is started on a free port with an operator to sign in to the console as, and the Worker is pointed at it.
 import { spawn, spawnSync } from 'node:child_process';
@@ -38,6 +38,8 @@ function readDevVars() {
   return vars;
 }
 
+// --persist-to DIR: local state (D1, KV, Durable Objects) somewhere else than .wrangler/state (tests use a temp dir).
+const persist = option('persist-to') ? ['--persist-to', option('persist-to')] : [];
 const port = Number(option('port') ?? process.env.PORT ?? 0) || (await freePort());
 const inspectorPort = await freePort();
 const configured = { ...readDevVars(), ...process.env };
@@ -97,7 +99,7 @@ if (!configured.LOGTO_TENANT_ID && !configured.LOGTO_ENDPOINT) {
 // The journal's tables in the local D1 (idempotent); its output is shown only when it fails.
 const migrate = spawnSync(
   join(root, 'node_modules', '.bin', 'wrangler'),
-  ['d1', 'migrations', 'apply', 'logto-automations-journal', '--local'],
+  ['d1', 'migrations', 'apply', 'logto-automations-journal', '--local', ...persist],
   { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } },
 );
 if (migrate.status !== 0) {
@@ -119,6 +121,7 @@ const args = [
   '--inspector-port',
   String(inspectorPort),
   '--test-scheduled',
+  ...persist,
 ];
 for (const value of vars) args.push('--var', value);
 const wrangler = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
