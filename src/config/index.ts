@@ -162,3 +162,11 @@ export function parseLogtoConfig(env: object): ConfigResult {
 }
 
 export { type PipelineConfig, type PipelineConfigResult, parsePipelineConfig } from './pipeline';
+export {
+  DEFAULT_DELETE_AFTER_DAYS,
+  DEFAULT_REDACT_AFTER_DAYS,
+  MIN_DELETE_AFTER_DAYS,
+  parseRetentionConfig,
+  type RetentionConfig,
+  type RetentionConfigResult,
+} from './retention';

@@ -12,6 +12,7 @@ import {
   type ScanReport,
   scanUsers,
 } from '../sweep';
+import { RETENTION_CRON, type RetentionReport, retentionSettings, runRetention } from './retention';
 
 /** The journal's own sweep runs on this cron (wrangler.toml `[triggers] crons`). */
 export const JOURNAL_SWEEP_CRON = '* * * * *';
@@ -109,6 +110,7 @@ export interface ScheduledReport {
   filters?: ScanReport[];
   cleanup?: ScanReport;
   recovery?: HookRecovery[];
+  retention?: RetentionReport;
   errors: string[];
 }
 
@@ -182,6 +184,10 @@ export async function runScheduled(
     report.recovery = await guard('recovery', () => runRecovery(env, deps));
     if (report.recovery) console.log(`cron recovery: ${JSON.stringify(report.recovery)}`);
   }
+  if (cron === RETENTION_CRON)
+    report.retention = await guard('retention', () =>
+      runRetention(pipeline.journal, retentionSettings(env), now()),
+    );
   if (reconcile.enabled && cron === reconcile.cron) {
     report.reconcile = await guard('reconcile', () =>
       scanUsers(

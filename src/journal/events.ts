@@ -41,6 +41,8 @@ export interface JournalEntry {
   startedAt: number | null;
   /** How the event reached the Worker (null on rows from before this was recorded). */
   arrivedVia: ArrivedVia | null;
+  /** When retention replaced its body, result and error message (retention.ts); null while intact. */
+  redactedAt: number | null;
 }
 
 /** How an event reached the Worker: a live delivery, read back from Logto's hook log, or found by a sweep. */
@@ -95,6 +97,10 @@ const TERMINAL: readonly EventStatus[] = ['done', 'failed', 'ignored', 'self', '
 /** Statuses an operator may replay: `received`/`running` are being handled; `self` is never run (no loops). */
 export const REPLAYABLE: readonly EventStatus[] = ['done', 'failed', 'ignored', 'covered'];
 
+/** Whether an operator may replay the event: a replayable status, and its body not redacted by retention. */
+export const isReplayable = (entry: Pick<JournalEntry, 'status' | 'redactedAt'>): boolean =>
+  REPLAYABLE.includes(entry.status) && entry.redactedAt === null;
+
 type Row = Record<string, unknown>;
 const toEntry = (row: Row): JournalEntry => ({
   eventKey: String(row.event_key),
@@ -115,6 +121,7 @@ const toEntry = (row: Row): JournalEntry => ({
   coveredBy: (row.covered_by as string | null) ?? null,
   startedAt: row.started_at === null || row.started_at === undefined ? null : Number(row.started_at),
   arrivedVia: (row.arrived_via as ArrivedVia | null) ?? null,
+  redactedAt: row.redacted_at === null || row.redacted_at === undefined ? null : Number(row.redacted_at),
 });
 
 export const resultJson = (result: unknown) => {
@@ -290,7 +297,8 @@ export function createEventsTable(db: D1Database, now: () => number) {
     },
     /**
      * Puts a finished event back to `received` for a new run (`replays` + 1: a new Workflow instance ID) and returns
-     * it; undefined when the event is unknown or not in one of `from` (default: the statuses an operator may replay).
+     * it; undefined when the event is unknown, not in one of `from` (default: the statuses an operator may replay), or
+     * redacted (its body is gone: a run would have nothing to work on).
      */
     async reopen(
       eventKey: string,
@@ -299,7 +307,8 @@ export function createEventsTable(db: D1Database, now: () => number) {
       const row = await db
         .prepare(
           `UPDATE events SET status = 'received', replays = replays + 1, finished_at = NULL, covered_by = NULL,
-             started_at = NULL, updated_at = ?1 WHERE event_key = ?2 AND status IN (${placeholders(3, from.length)}) RETURNING *`,
+             started_at = NULL, updated_at = ?1 WHERE event_key = ?2 AND redacted_at IS NULL
+             AND status IN (${placeholders(3, from.length)}) RETURNING *`,
         )
         .bind(now(), eventKey, ...from)
         .first<Row>();

@@ -9,12 +9,14 @@
  * - `scans` (scan-state.ts): the user scans' cursors.
  * - `batches` (batches.ts): held mass changes (brakes) awaiting an operator's decision.
  * - `timeline` (timeline.ts): each call attempt of a run (the console's timeline).
+ * - `retention` (retention.ts): redaction and deletion of what is no longer needed, in bounded chunks.
  */
 import { type ActionsTable, createActionsTable } from './actions';
 import { type BatchesTable, createBatchesTable } from './batches';
 import { createEventsTable, type EventsTable } from './events';
 import { createInsights, type Insights } from './insights';
 import { createLinksTable, type LinksTable } from './links';
+import { createRetention, type Retention } from './retention';
 import { createScanStateTable, type ScanStateTable } from './scan-state';
 import { createTimelineTable, type TimelineTable } from './timeline';
 
@@ -34,6 +36,7 @@ export {
   type EventStatus,
   type EventsTable,
   instanceIdOf,
+  isReplayable,
   type JournalEntry,
   type ListFilter,
   MAX_ERROR_MESSAGE_CHARS,
@@ -51,6 +54,7 @@ export {
   type ScanSummary,
 } from './insights';
 export type { LinksTable } from './links';
+export { REDACTED_BODY, type Retention } from './retention';
 export type { ScanState, ScanStateTable } from './scan-state';
 export { type CallRecord, MAX_CALLS_PER_EVENT, type TimelineTable } from './timeline';
 
@@ -61,6 +65,8 @@ export interface Journal {
   scans: ScanStateTable;
   batches: BatchesTable;
   timeline: TimelineTable;
+  /** Redaction and deletion of old rows (bounded chunks; the retention cron drives it). */
+  retention: Retention;
   /** Read-only views for operators: failure groups, an event's actions, health. */
   insights: Insights;
   /** Runs statements of any tables as one D1 batch: atomic, one round trip. */
@@ -76,6 +82,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now): Jou
     scans: createScanStateTable(db),
     batches: createBatchesTable(db, now),
     timeline: createTimelineTable(db),
+    retention: createRetention(db, now),
     insights: createInsights(db),
     batch: (statements) => db.batch(statements),
   };
