@@ -4,7 +4,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
 import { Hono } from 'hono/tiny';
 import type { Pipeline, Services } from '../composition';
-import { type EventStatus, type JournalEntry, type ListFilter, REPLAYABLE } from '../journal';
+import { type EventStatus, isReplayable, type JournalEntry, type ListFilter } from '../journal';
 import { releaseBatch, replayOrHold } from '../sweep';
 import {
   challengeOf,
@@ -258,7 +258,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
         calls={calls}
         operator={c.get('operator')}
         payload={payload}
-        replayable={REPLAYABLE.includes(entry.status)}
+        replayable={isReplayable(entry)}
         notice={notice}
       />,
       200,

@@ -126,10 +126,12 @@ export function createAdminRoutes(deps: AdminDeps) {
     const skipped: { eventKey: string; reason: string }[] = [];
     for (const key of notReopened) {
       const current = await journal.events.get(key);
-      skipped.push({
-        eventKey: key,
-        reason: current ? `status ${current.status} cannot be replayed` : 'not found',
-      });
+      const reason = !current
+        ? 'not found'
+        : current.redactedAt !== null
+          ? `redacted by journal retention on ${new Date(current.redactedAt).toISOString()}: its body is gone, nothing to replay`
+          : `status ${current.status} cannot be replayed`;
+      skipped.push({ eventKey: key, reason });
     }
     return { replayed: reopened.map((entry: JournalEntry) => entry.eventKey), skipped };
   }
