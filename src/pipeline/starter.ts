@@ -6,6 +6,12 @@ export interface EventRunParams {
   eventKey: string;
 }
 
+/**
+ * How long Cloudflare keeps a finished run's state (its steps' results, the first of which carries the raw body):
+ * the journal holds the outcome, so a completed run goes after 3 days; one that errored stays for inspection.
+ */
+const RUN_RETENTION = { successRetention: '3 days', errorRetention: '30 days' } as const;
+
 /** `createBatch` takes at most 100 instances. */
 const BATCH_LIMIT = 100;
 
@@ -36,7 +42,11 @@ export async function startRuns(
   for (let i = 0; i < entries.length; i += BATCH_LIMIT) {
     const batch = entries
       .slice(i, i + BATCH_LIMIT)
-      .map((entry) => ({ id: instanceIdOf(entry), params: { eventKey: entry.eventKey } }));
+      .map((entry) => ({
+        id: instanceIdOf(entry),
+        params: { eventKey: entry.eventKey },
+        retention: RUN_RETENTION,
+      }));
     try {
       created += disposeAll(await workflow.createBatch(batch));
     } catch (error) {
