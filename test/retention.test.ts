@@ -139,10 +139,13 @@ describe('retention settings (JOURNAL_REDACT_AFTER_DAYS, JOURNAL_DELETE_AFTER_DA
         JOURNAL_REDACT_AFTER_DAYS: '60',
         JOURNAL_DELETE_AFTER_DAYS: '45',
       });
-      expect(errors).toHaveBeenCalledWith(
-        expect.stringMatching(
-          /^cron retention: configuration error: JOURNAL_DELETE_AFTER_DAYS must not be less/,
-        ),
+      // One structured line: the job and the variable, never the value.
+      const line = errors.mock.calls
+        .map(([text]) => JSON.parse(String(text)))
+        .find((entry) => entry.job === 'retention');
+      expect(line).toMatchObject({ level: 'error', msg: 'cron.failed', job: 'retention' });
+      expect(line.message).toMatch(
+        /^retention: configuration error: JOURNAL_DELETE_AFTER_DAYS must not be less/,
       );
     } finally {
       errors.mockRestore();

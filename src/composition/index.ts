@@ -11,6 +11,7 @@ import { type LogtoConfig, type PipelineConfig, parseLogtoConfig, parsePipelineC
 import { createBrokerClient, createGovernorClient, type GovernorStats, governorNameOf } from '../governor';
 import { createJournal, type Journal } from '../journal';
 import { createTokenCache, type TokenCache } from '../kv-token-cache';
+import { log } from '../log';
 import { createLogtoClient, type LogtoClient, PROJECT_USER_AGENT } from '../logto-client';
 import {
   claimsBeforeStart,
@@ -83,7 +84,7 @@ function perIsolate<E, C, V>(
         built = { env, fingerprint, value: build(env, parsed.config) };
       } else {
         const error = new ConfigError(parsed.variable, parsed.reason);
-        console.error(error.message);
+        log('error', 'config.invalid', { variable: error.variable, reason: error.reason });
         built = { env, fingerprint, error };
       }
     }

@@ -1,10 +1,12 @@
 /** @jsxImportSource hono/jsx */
+
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
 import { Hono } from 'hono/tiny';
 import type { Pipeline, Services } from '../composition';
 import { type EventStatus, isReplayable, type JournalEntry, type ListFilter } from '../journal';
+import { log } from '../log';
 import { releaseBatch, replayOrHold } from '../sweep';
 import {
   challengeOf,
@@ -137,14 +139,14 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
         if (settings.roleNames.includes(role.name)) allowed = true;
     }
     if (!allowed) {
-      console.warn(`console: sign-in refused for Logto user ${redeemed.userId}`);
+      log('warn', 'console.refused', { userId: redeemed.userId });
       return fail(
         `Your Logto account (${redeemed.userId}) may not use this console: add it to CONSOLE_USER_IDS or give it a role named in CONSOLE_ROLE_NAMES.`,
         403,
       );
     }
     const { id } = await createSessions(c.env.JOURNAL, deps.now).open(redeemed.userId, redeemed.display);
-    console.log(`console: ${redeemed.userId} signed in`);
+    log('info', 'console.signin', { userId: redeemed.userId });
     setCookie(c, SESSION_COOKIE, id, {
       path: '/console',
       httpOnly: true,
@@ -283,9 +285,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const { journal, enqueue } = deps.pipelines(c.env);
     const key = c.req.param('key');
     const { reopened } = await enqueue.reopen([key]);
-    console.log(
-      `console: ${c.get('operator').userId} replayed ${key.slice(0, 12)} (${reopened.length ? 'ok' : 'not replayable'})`,
-    );
+    log('info', 'console.replay', { by: c.get('operator').userId, eventKey: key, replayed: reopened.length });
     const entry = await journal.events.get(key);
     if (!entry)
       return page(
@@ -343,9 +343,13 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       pipeline.recipes.brakes,
       `replay:${deps.now()}:${randomToken(6)}`,
     );
-    console.log(
-      `console: ${operator.userId} replayed failure group ${type}/${code}: ${JSON.stringify(outcome.held ?? { replayed: outcome.replayed.length })}`,
-    );
+    log('info', 'console.replay_group', {
+      by: operator.userId,
+      eventType: type,
+      code,
+      replayed: outcome.held ? 0 : outcome.replayed.length,
+      heldBatch: outcome.held?.batchId,
+    });
     if (outcome.held) return c.redirect(`/console/batches/${encodeURIComponent(outcome.held.batchId)}`, 303);
     return c.redirect(`/console?status=running`, 303);
   });
@@ -392,7 +396,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     );
     const batch = await batches.get(id);
     if (changed && batch && decision === 'approve') await releaseBatch(pipeline, batch);
-    if (changed) console.log(`brakes: batch ${id} ${decision}d by ${operator.userId} (console)`);
+    if (changed) log('info', `batch.${decision}d`, { batchId: id, by: operator.userId, via: 'console' });
     return c.redirect(`/console/batches/${encodeURIComponent(id)}`, 303);
   });
 

@@ -11,6 +11,7 @@ import {
   type JournalEntry,
   REPLAYABLE,
 } from '../journal';
+import { log } from '../log';
 import { holdReplay, releaseBatch } from '../sweep';
 import { runRecovery } from './scheduled';
 
@@ -240,7 +241,7 @@ export function createAdminRoutes(deps: AdminDeps) {
     const batchId = `replay:${deps.now()}:${crypto.randomUUID().slice(0, 8)}`;
     const held = await holdReplay({ journal }, entries, brakes, batchId);
     if (held) {
-      console.warn(`brakes: replay batch ${batchId} held (${held.reason})`);
+      log('warn', 'batch.held', { batchId, kind: 'replay', count: held.count, reason: held.reason });
       return c.json({ held, capped }, 202);
     }
     const keys = entries.map((entry) => entry.eventKey);
@@ -277,7 +278,7 @@ export function createAdminRoutes(deps: AdminDeps) {
     const batch = await batches.get(id);
     if (!batch) return c.json({ error: 'not_found' }, 404);
     if (!approved) return c.json({ error: 'not_held', reason: `batch is ${batch.status}` }, 409);
-    console.log(`brakes: batch ${id} approved by ${c.get('adminApp')} (${batch.itemCount} items)`);
+    log('info', 'batch.approved', { batchId: id, by: c.get('adminApp'), count: batch.itemCount });
     // The first chunk now; the minute cron releases the rest of a large batch.
     const { released, remaining } = await releaseBatch(pipeline, batch);
     return c.json({ batch: await batches.get(id), released, remaining }, 202);
@@ -290,7 +291,7 @@ export function createAdminRoutes(deps: AdminDeps) {
     const batch = await batches.get(id);
     if (!batch) return c.json({ error: 'not_found' }, 404);
     if (!discarded) return c.json({ error: 'not_held', reason: `batch is ${batch.status}` }, 409);
-    console.log(`brakes: batch ${id} discarded by ${c.get('adminApp')}`);
+    log('info', 'batch.discarded', { batchId: id, by: c.get('adminApp') });
     return c.json({ batch });
   });
 

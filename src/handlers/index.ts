@@ -2,6 +2,7 @@ import { Hono } from 'hono/tiny';
 import { ConfigError, createPipelineProvider, createServiceProvider, type ServiceDeps } from '../composition';
 import { createConsoleRoutes } from '../console';
 import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';
+import { log } from '../log';
 import { createAdminRoutes } from './admin';
 import { runScheduled } from './scheduled';
 import { mountWebhookRoutes } from './webhooks';
@@ -53,13 +54,11 @@ export function createApp(deps: ServiceDeps = {}, providers: Providers = provide
     if (error instanceof TokenEndpointError || error instanceof TokenCheckError) {
       const detail =
         error instanceof TokenEndpointError ? { oauthError: error.oauthError } : { check: error.check };
-      console.error(error.message);
-      return c.json(
-        { status: 'not_ready', error: 'token_unavailable', ...detail, message: error.message },
-        503,
-      );
+      log('error', 'token.unavailable', { ...detail, message: error.message });
+      // The code says what failed; the message stays in the log (the caller may be anyone).
+      return c.json({ status: 'not_ready', error: 'token_unavailable', ...detail }, 503);
     }
-    console.error(`unhandled error on ${c.req.method} ${c.req.path}: ${error.name}`);
+    log('error', 'http.unhandled', { method: c.req.method, path: c.req.path, error: error.name });
     return c.json({ error: 'internal_error' }, 500);
   });
   return app;

@@ -1,6 +1,7 @@
 import { ConfigError } from '../composition';
 import { parseRetentionConfig, type RetentionConfig } from '../config';
 import type { Journal } from '../journal';
+import { log } from '../log';
 
 /**
  * Retention runs on this cron (wrangler.toml `[triggers] crons`), the recovery's: often enough that each invocation
@@ -92,7 +93,6 @@ export async function runRetention(
     report.heldItemsRedacted = await repeat((limit) => retention.redactHeldItems(before, limit));
   }
   const { more: _more, ...counts } = report;
-  if (Object.values(counts).some((count) => count > 0))
-    console.log(`cron retention: ${JSON.stringify(report)}`);
+  if (Object.values(counts).some((count) => count > 0)) log('info', 'cron.retention', { ...report });
   return report;
 }

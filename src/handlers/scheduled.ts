@@ -1,5 +1,6 @@
 import type { Pipeline, Services } from '../composition';
 import { instanceIdOf, type JournalEntry, type NewEvent } from '../journal';
+import { log } from '../log';
 import { disposeStub, planFor } from '../pipeline';
 import { inputOf } from '../sources';
 import {
@@ -70,7 +71,7 @@ export async function sweepJournal(env: Env, pipeline: Pipeline, now: () => numb
   if (unstarted.length > 0) {
     // The starter starts them (and restarts those started a minute ago whose run never began).
     await enqueue.start({ immediate: true, restart: true });
-    console.log(`cron: ${unstarted.length} event(s) still received after a minute; the run starter woken`);
+    log('warn', 'cron.restart', { events: unstarted.length, reason: 'still received after a minute' });
   }
 
   const stale = await journal.events.listOlder('running', 'updated_at', now() - STALE_RUNNING_MS, 50);
@@ -88,7 +89,7 @@ export async function sweepJournal(env: Env, pipeline: Pipeline, now: () => numb
   const covered = await journal.actions.coveredByFailed(SWEEP_LIMIT);
   const { reopened } = await enqueue.reopen(covered, ['covered', 'done']);
   if (reopened.length > 0)
-    console.log(`cron: ${reopened.length} event(s) re-opened: the event covering them failed`);
+    log('info', 'cron.reopen', { events: reopened.length, reason: 'the event covering them failed' });
 
   // Approved held batches (brakes) are released in bounded chunks: the approval released the first one.
   let released = 0;
@@ -157,7 +158,7 @@ export async function runScheduled(
       return await job();
     } catch (error) {
       const message = `${name}: ${error instanceof Error ? error.message : 'failed'}`;
-      console.error(`cron ${message}`);
+      log('error', 'cron.failed', { job: name, message });
       report.errors.push(message);
       return undefined;
     }
@@ -182,7 +183,7 @@ export async function runScheduled(
     report.journal = await guard('journal sweep', () => sweepJournal(env, pipeline, now));
   if (cron === RECOVERY_CRON && pipeline.config.recovery) {
     report.recovery = await guard('recovery', () => runRecovery(env, deps));
-    if (report.recovery) console.log(`cron recovery: ${JSON.stringify(report.recovery)}`);
+    if (report.recovery) log('info', 'cron.recovery', { hooks: report.recovery });
   }
   if (cron === RETENTION_CRON)
     report.retention = await guard('retention', () =>
@@ -267,9 +268,8 @@ export async function runScheduled(
       ),
     );
   }
-  if (report.reconcile) console.log(`cron reconcile: ${JSON.stringify(report.reconcile)}`);
-  if (report.cleanup) console.log(`cron cleanup: ${JSON.stringify(report.cleanup)}`);
-  const filtered = report.filters?.filter((scan) => !scan.skipped);
-  if (filtered?.length) console.log(`cron reconcile filters: ${JSON.stringify(filtered)}`);
+  if (report.reconcile) log('info', 'cron.reconcile', { ...report.reconcile });
+  if (report.cleanup) log('info', 'cron.cleanup', { ...report.cleanup });
+  for (const scan of report.filters ?? []) if (!scan.skipped) log('info', 'cron.reconcile', { ...scan });
   return report;
 }

@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import type { Pipeline } from '../composition';
+import { log } from '../log';
 import { type IngestOutcome, ingestCallback, ingestLogtoDelivery, planFor } from '../pipeline';
 
 interface WebhookDeps {
@@ -16,7 +17,7 @@ function handOver(
   if (!outcome.start) return;
   const start = pipeline.enqueue.start().catch((error: Error) => {
     // Not lost: the event is `received` in the journal and the journal cron starts it within minutes.
-    console.error(`hand-over to the run starter failed, left for the cron: ${error.message}`);
+    log('warn', 'starter.handover_failed', { error: error.name, note: 'left for the journal cron' });
   });
   c.executionCtx.waitUntil(start);
 }

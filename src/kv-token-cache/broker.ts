@@ -1,6 +1,7 @@
 import type { JwtAlgorithm } from '../config';
 import { sha256Hex } from '../hash';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, realSleep, type Sleep } from '../http-retry';
+import { log } from '../log';
 import { type TokenCheck, TokenCheckError, TokenEndpointError } from './errors';
 import { createJwksCache, type JwksKeyResolver } from './jwks';
 import { requestAccessToken } from './token-endpoint';
@@ -117,7 +118,7 @@ export function createTokenBroker(options: TokenBrokerOptions) {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const now = options.now ?? Date.now;
   const skewMs = (options.skewSeconds ?? DEFAULT_SKEW_SECONDS) * 1000;
-  const report = options.onError ?? ((message) => console.warn(`[token-broker] ${message}`));
+  const report = options.onError ?? ((message) => log('warn', 'token.broker', { message }));
   const verify = createTokenVerifier({
     keys: options.keys ?? createJwksCache({ url: `${options.endpoint}/oidc/jwks`, fetch: doFetch, now }),
     issuer: options.issuer,

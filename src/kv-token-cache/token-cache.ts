@@ -1,4 +1,5 @@
 import type { JwtAlgorithm } from '../config';
+import { log } from '../log';
 import { createValueFlight } from '../value-flight';
 import {
   DEFAULT_SKEW_SECONDS,
@@ -83,7 +84,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   // Per-isolate jitter spreads refreshes, so that one isolate usually refreshes for all.
   const refreshAheadMs =
     (options.refreshAheadSeconds ?? DEFAULT_REFRESH_AHEAD_SECONDS) * 1000 * (0.5 + random() / 2);
-  const report = options.onError ?? ((message) => console.warn(`[kv-token-cache] ${message}`));
+  const report = options.onError ?? ((message) => log('warn', 'token.cache', { message }));
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const verify = createTokenVerifier({
     keys: options.keys ?? createJwksCache({ url: `${options.endpoint}/oidc/jwks`, fetch: doFetch, now }),

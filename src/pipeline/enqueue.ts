@@ -1,4 +1,5 @@
 import type { Journal, JournalEntry, NewEvent } from '../journal';
+import { log } from '../log';
 import type { WakeOptions } from './starter';
 
 /** Wakes the deployment's run starter (its Durable Object in production). */
@@ -23,6 +24,15 @@ export function createEnqueue(deps: EnqueueDeps) {
     /** Records `event`; ingress wakes the starter after answering. */
     async record(event: NewEvent): Promise<Recorded> {
       const { inserted } = await deps.journal.events.record(event);
+      log('info', inserted ? 'event.recorded' : 'event.duplicate', {
+        eventKey: event.eventKey,
+        eventType: event.eventType,
+        source: event.source,
+        userId: event.subject ?? null,
+        status: inserted ? event.status : undefined,
+        via: event.arrivedVia ?? 'delivered',
+        code: inserted ? event.reason?.code : undefined,
+      });
       return inserted ? { inserted, start: event.status === 'received' } : { inserted };
     },
     /** Wakes the starter; `immediate` when someone is waiting (an operator, a cron), else batched. */
@@ -51,6 +61,13 @@ export function createEnqueue(deps: EnqueueDeps) {
         }
         // It runs again: what it left to others is decided anew.
         await deps.journal.actions.uncoverStatement(key).run();
+        log('info', 'event.reopened', {
+          eventKey: key,
+          eventType: entry.eventType,
+          source: entry.source,
+          userId: entry.subject,
+          run: entry.replays,
+        });
         reopened.push(entry);
       }
       if (reopened.length > 0) await this.start({ immediate: true });

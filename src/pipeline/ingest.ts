@@ -1,6 +1,7 @@
 import type { AutomationInput } from '../automations';
 import type { PipelineConfig } from '../config';
 import type { NewEvent } from '../journal';
+import { log } from '../log';
 import { logtoDeliveryRecord } from '../sources';
 import type { Enqueue } from './enqueue';
 import type { PlannedAutomation } from './plan';
@@ -79,7 +80,11 @@ export async function recordAndAnswer(
   try {
     recorded = await enqueue.record(event);
   } catch (error) {
-    console.error(`journal insert failed: ${error instanceof Error ? error.message : 'unknown error'}`);
+    log('error', 'journal.insert_failed', {
+      eventKey: key,
+      source: event.source,
+      error: error instanceof Error ? error.message : 'unknown error',
+    });
     return reject(503, 'journal_unavailable');
   }
   if (!recorded.inserted) return { status: 200, body: { status: 'duplicate', eventKey: key } };

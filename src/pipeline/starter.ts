@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createJournal, instanceIdOf, type JournalEntry } from '../journal';
+import { log } from '../log';
 import { type PlannedClaim, settleBeforeStart } from './claims';
 
 export interface EventRunParams {
@@ -40,13 +41,11 @@ export async function startRuns(
 ): Promise<number> {
   let created = 0;
   for (let i = 0; i < entries.length; i += BATCH_LIMIT) {
-    const batch = entries
-      .slice(i, i + BATCH_LIMIT)
-      .map((entry) => ({
-        id: instanceIdOf(entry),
-        params: { eventKey: entry.eventKey },
-        retention: RUN_RETENTION,
-      }));
+    const batch = entries.slice(i, i + BATCH_LIMIT).map((entry) => ({
+      id: instanceIdOf(entry),
+      params: { eventKey: entry.eventKey },
+      retention: RUN_RETENTION,
+    }));
     try {
       created += disposeAll(await workflow.createBatch(batch));
     } catch (error) {
@@ -189,7 +188,7 @@ export function createStarterClass(options: StarterOptions = {}) {
       try {
         ({ started, more } = await this.flush(this.restart ? at - restartAfterMs : undefined));
       } catch (error) {
-        console.error(`run starter: flush failed, retrying: ${(error as Error).message}`);
+        log('error', 'starter.flush_failed', { error: (error as Error).message, note: 'retrying' });
         this.flushNow = true;
         await this.arm(now() + retryMs);
         return;
@@ -228,9 +227,7 @@ export function createStarterClass(options: StarterOptions = {}) {
         if (planned.length > 0) settled = await settleBeforeStart(journal, planned);
       } catch (error) {
         // Start them all: each run claims for itself in its first step.
-        console.error(
-          `run starter: claiming before start failed, runs will claim: ${(error as Error).message}`,
-        );
+        log('warn', 'starter.claim_failed', { error: (error as Error).message, note: 'the runs will claim' });
       }
       const toStart = entries.filter((entry) => !settled.has(entry.eventKey));
       await startRuns(this.env.EVENT_WORKFLOW, toStart);

@@ -1,4 +1,5 @@
 import type { BatchKind, HeldBatch, HeldItem, Journal, NewEvent } from '../journal';
+import { log } from '../log';
 import type { Enqueue } from '../pipeline';
 
 /** `brakes` in automations.config.ts. */
@@ -108,9 +109,13 @@ export async function settleCollected(
   const reason = overLimit(batch.itemCount, tenantUsers, brakes);
   if (reason) {
     await batches.transition(batchId, ['collecting'], 'held', { reason });
-    console.warn(
-      `brakes: ${batch.kind} batch ${batchId} held (${reason}); approve it with \`npm run ops -- approve ${batchId}\``,
-    );
+    log('warn', 'batch.held', {
+      batchId,
+      kind: batch.kind,
+      count: batch.itemCount,
+      reason,
+      hint: `npm run ops -- approve ${batchId}`,
+    });
     return { batch: await batches.get(batchId), released: 0, held: reason };
   }
   await batches.transition(batchId, ['collecting'], 'approved');

@@ -1,6 +1,7 @@
 import type { WorkflowStep } from 'cloudflare:workers';
 import type { AutomationContext, AutomationInput, CallOptions } from '../automations';
 import type { Journal } from '../journal';
+import { log } from '../log';
 import type { LogtoClient } from '../logto-client';
 import { MAX_CALL_ATTEMPTS, stepBackoffMs } from './backoff';
 import { classifyFailure, type StepFailure } from './failures';
@@ -48,7 +49,6 @@ export interface CallContextOptions {
  */
 export function createCallContext(options: CallContextOptions) {
   const { automation, step, eventKey } = options;
-  const prefix = `[${automation}] event ${eventKey.slice(0, 12)}:`;
   const effectKeyOf = (name: string) => `${options.actionKey ?? `${eventKey}:${automation}`}:${name}`;
 
   async function attemptOnce<T>(
@@ -129,9 +129,9 @@ export function createCallContext(options: CallContextOptions) {
       current: async (scope, subject) => (await options.journal().links.watermark(scope, subject))?.position,
     },
     log: {
-      info: (message) => console.log(prefix, message),
-      warn: (message) => console.warn(prefix, message),
-      error: (message) => console.error(prefix, message),
+      info: (message) => log('info', 'automation.log', { eventKey, automation, message }),
+      warn: (message) => log('warn', 'automation.log', { eventKey, automation, message }),
+      error: (message) => log('error', 'automation.log', { eventKey, automation, message }),
     },
     async call<T>(name: string, fn: Parameters<AutomationContext['call']>[1], callOptions: CallOptions = {}) {
       const stepName = `${automation}: ${name}`;

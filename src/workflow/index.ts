@@ -2,6 +2,7 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from 'cloud
 import type { AutomationInput } from '../automations';
 import { createPipelineProvider, createServiceProvider, type ServiceDeps } from '../composition';
 import type { JournalEntry } from '../journal';
+import { log } from '../log';
 import {
   beginRun,
   coverWrites,
@@ -44,7 +45,10 @@ type StartOutcome =
       state: 'run';
       plan: RunPlan[];
       left: LeftTo[];
-      entry: Pick<JournalEntry, 'source' | 'eventType' | 'rawBody' | 'externalId' | 'receivedAt' | 'replays'>;
+      entry: Pick<
+        JournalEntry,
+        'source' | 'eventType' | 'rawBody' | 'externalId' | 'receivedAt' | 'replays' | 'subject' | 'attempts'
+      >;
       dryRun: boolean;
     };
 
@@ -82,12 +86,27 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
 
       const results: Record<string, unknown> = {};
       const done: { actionKey: string; detail: unknown }[] = [];
-      const settle = async (failure?: Pick<StepFailure, 'code' | 'message'>): Promise<RunResult> => {
-        await step.do(failure ? 'mark failed' : 'mark done', JOURNAL_STEP, () =>
-          finishRun(journal(), eventKey, { done, left: started.left, failure, result: results }),
-        );
+      const settle = async (
+        failure?: Pick<StepFailure, 'code' | 'message'>,
+        automation?: string,
+      ): Promise<RunResult> => {
+        await step.do(failure ? 'mark failed' : 'mark done', JOURNAL_STEP, async () => {
+          await finishRun(journal(), eventKey, { done, left: started.left, failure, result: results });
+          // Logged inside the step: the run function itself is replayed when the engine resumes it.
+          const { entry } = started;
+          log(failure ? 'error' : 'info', failure ? 'event.failed' : 'event.done', {
+            eventKey,
+            eventType: entry.eventType,
+            source: entry.source,
+            userId: entry.subject,
+            automation,
+            code: failure?.code,
+            attempt: entry.attempts,
+            run: entry.replays,
+            latencyMs: Date.now() - entry.receivedAt,
+          });
+        });
         if (!failure) return { status: 'done', results };
-        console.error(`event ${eventKey.slice(0, 12)} failed: ${failure.code}`);
         return { status: 'failed', code: failure.code, message: failure.message };
       };
       for (const left of started.left)
@@ -99,7 +118,10 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
       for (const planned of started.plan) {
         const automation = automations.get(planned.name);
         if (!automation)
-          return settle({ code: 'config', message: `automation ${planned.name} is no longer configured` });
+          return settle(
+            { code: 'config', message: `automation ${planned.name} is no longer configured` },
+            planned.name,
+          );
         const ctx = createCallContext({
           automation: planned.name,
           actionKey: planned.actionKey,
@@ -121,7 +143,7 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
         } catch (error) {
           const failure = ctx.failureOf(error) ?? classifyFailure(error);
           results[planned.name] = { failed: failure.code };
-          return settle(failure);
+          return settle(failure, planned.name);
         }
       }
       return settle();
@@ -171,20 +193,30 @@ async function start(
       doneBefore[name] = { skipped: true, reason: 'already done by this event' };
     else if (actionKey) left.push({ automation: name, actionKey, by: claim.by, status: claim.status });
   }
+  const fields = {
+    eventKey,
+    eventType: entry.eventType,
+    source: entry.source,
+    userId: entry.subject,
+    attempt: entry.attempts,
+  };
   if (plan.length === 0 && left.length > 0) {
     await journal.batch(coverWrites(journal, eventKey, left, ['running'], doneBefore));
+    log('info', 'event.covered', { ...fields, by: left[0]?.by });
     return { state: 'covered', by: left[0]?.by ?? '' };
   }
+  if (plan.length > 0)
+    log('info', 'event.running', { ...fields, automations: plan.map((item) => item.name) });
   if (plan.length === 0 && Object.keys(doneBefore).length > 0) {
     await finishRun(journal, eventKey, { done: [], left: [], result: doneBefore });
     return { state: 'done', results: doneBefore };
   }
-  const { source, eventType, rawBody, externalId, receivedAt, replays } = entry;
+  const { source, eventType, rawBody, externalId, receivedAt, replays, subject, attempts } = entry;
   return {
     state: 'run',
     plan,
     left,
-    entry: { source, eventType, rawBody, externalId, receivedAt, replays },
+    entry: { source, eventType, rawBody, externalId, receivedAt, replays, subject, attempts },
     dryRun,
   };
 }
