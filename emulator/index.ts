@@ -7,12 +7,12 @@ import { mountOrganizationRoutes } from './management-organizations';
 import { mountUserRoutes, newUser } from './management-users';
 import { createOidc, type SigningAlgorithm } from './oidc';
 import { createStore, type EmulatedApp, type EmulatedUser } from './store';
-import { createWebhookSender, type EmulatedHook, interactionUser } from './webhooks';
+import { createWebhookSender, type HookInput, interactionUser } from './webhooks';
 
 export type { FaultRule, RateLimit } from './faults';
 export type { SigningAlgorithm, TokenFaults } from './oidc';
 export type * from './store';
-export type { Delivery, EmulatedHook, HookLogEntry } from './webhooks';
+export type { Delivery, EmulatedHook, HookInput, HookLogEntry } from './webhooks';
 
 export interface LogtoEmulatorOptions {
   /** The origin the emulator believes it serves (issuer = `{endpoint}/oidc`). Default `http://logto.test`. */
@@ -31,7 +31,7 @@ export interface LogtoEmulatorOptions {
   seed?: number;
   rateLimit?: RateLimit;
   /** Webhooks to send (like hooks configured in Logto Console). More can be added with `webhooks.add`. */
-  hooks?: (Partial<EmulatedHook> & Pick<EmulatedHook, 'url' | 'signingKey'>)[];
+  hooks?: HookInput[];
   /** How webhooks are delivered; default the global fetch. Tests pass the Worker's fetch. */
   deliver?: typeof fetch;
 }

@@ -1,14 +1,33 @@
 import { generateId } from './http';
 import type { EmulatedUser } from './store';
 
-/** A webhook as configured in Logto Console: URL, signing key and the events it subscribes to. */
+/** A webhook as configured in Logto Console or through `POST /api/hooks` (L `tables/hooks.sql`). */
 export interface EmulatedHook {
   id: string;
+  name: string;
   url: string;
+  /** `config.headers`: sent with every delivery (they may replace user-agent and content-type, not the signature). */
+  headers?: Record<string, string>;
+  /** `config.retries`: deprecated, stored and ignored (a released Logto never retries a POST). */
+  retries?: number;
   signingKey: string;
-  /** Subscribed event names; empty = every event. */
+  /**
+   * Subscribed event names. Empty: the deprecated single `event` decides, as in Logto; a hook added by a test with
+   * neither gets every event (the emulator's shorthand; Logto's API always stores one or the other).
+   */
   events: string[];
+  event: string | null;
+  /** A disabled hook is not delivered to, and nothing is logged (L `libraries/hook/index.ts` filters on it). */
+  enabled: boolean;
+  createdAt: number;
 }
+
+/** Hook fields a test may leave out of {@link WebhookSender.add}. */
+export type HookInput = Partial<EmulatedHook> & Pick<EmulatedHook, 'url' | 'signingKey'>;
+
+const subscribed = (hook: EmulatedHook, event: string) =>
+  hook.enabled &&
+  (hook.events.length > 0 ? hook.events.includes(event) : hook.event === null || hook.event === event);
 
 /**
  * One delivery attempt as Logto keeps it in its hook log (`GET /api/hooks/:id/recent-logs`, logto-reference §0.1):
@@ -65,10 +84,14 @@ export async function signLogtoBody(body: string | Uint8Array, signingKey: strin
   return [...mac].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-/** The headers a real Logto 1.42 sends, in its order (logto-reference.md §0); content-length is added by fetch. */
-async function signedHeaders(body: string, signingKey: string): Promise<Record<string, string>> {
-  return {
-    'logto-signature-sha-256': await signLogtoBody(body, signingKey),
+/**
+ * The headers a real Logto 1.42 sends, in its order (logto-reference.md §0); content-length is added by fetch. The
+ * hook's own headers come after Logto's and the signature is set last (§1.3), so no custom header replaces it.
+ */
+async function signedHeaders(body: string, hook: EmulatedHook): Promise<Record<string, string>> {
+  const signature = await signLogtoBody(body, hook.signingKey);
+  const headers: Record<string, string> = {
+    'logto-signature-sha-256': signature,
     'user-agent': 'Logto (https://logto.io/)',
     'content-type': 'application/json',
     accept: '*/*',
@@ -76,6 +99,9 @@ async function signedHeaders(body: string, signingKey: string): Promise<Record<s
     'sec-fetch-mode': 'cors',
     'accept-encoding': 'gzip, deflate',
   };
+  for (const [name, value] of Object.entries(hook.headers ?? {})) headers[name.toLowerCase()] = value;
+  headers['logto-signature-sha-256'] = signature;
+  return headers;
 }
 
 /** User object as interaction payloads carry it: no `hasPassword` (that only appears on Management API changes). */
@@ -131,7 +157,7 @@ export function createWebhookSender(options: { deliver?: typeof fetch; now?: () 
     try {
       const response = await deliver(hook.url, {
         method: 'POST',
-        headers: await signedHeaders(body, hook.signingKey),
+        headers: await signedHeaders(body, hook),
         body,
       });
       const text = await response.text();
@@ -160,10 +186,24 @@ export function createWebhookSender(options: { deliver?: typeof fetch; now?: () 
     /** Every delivery attempt, as Logto's hook log keeps it (oldest first). */
     log,
     hooks,
-    add(hook: Partial<EmulatedHook> & Pick<EmulatedHook, 'url' | 'signingKey'>): EmulatedHook {
-      const full = { id: hook.id ?? generateId(21), events: hook.events ?? [], ...hook };
+    add(hook: HookInput): EmulatedHook {
+      const full: EmulatedHook = {
+        id: generateId(21),
+        name: '',
+        events: [],
+        event: null,
+        enabled: true,
+        createdAt: now(),
+        ...hook,
+      };
       hooks.push(full);
       return full;
+    },
+    /** Deletes a hook (its log entries stay, as Logto keeps them in its logs table); false when unknown. */
+    remove(id: string): boolean {
+      const index = hooks.findIndex((hook) => hook.id === id);
+      if (index >= 0) hooks.splice(index, 1);
+      return index >= 0;
     },
     /** Where deliveries go (e.g. the Worker's `fetch` in-process). */
     setDeliver(fn: typeof fetch) {
@@ -180,10 +220,7 @@ export function createWebhookSender(options: { deliver?: typeof fetch; now?: () 
     emit(...payloads: Record<string, unknown>[]): Promise<void> {
       const run = (async () => {
         for (const payload of payloads) {
-          for (const hook of hooks) {
-            if (hook.events.length === 0 || hook.events.includes(String(payload.event)))
-              await send(hook, payload);
-          }
+          for (const hook of hooks) if (subscribed(hook, String(payload.event))) await send(hook, payload);
         }
       })();
       inFlight.add(run);

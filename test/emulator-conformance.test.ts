@@ -1,6 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogtoEmulator, DEFAULT_EMULATOR_APP, type LogtoEmulator } from '../emulator';
+import { signLogtoBody } from '../emulator/webhooks';
 import postRegister from './fixtures/logto-webhooks/post-register.json';
 import userCreatedApi from './fixtures/logto-webhooks/user-created-management-api.json';
 
@@ -276,5 +277,172 @@ describe('emulator vs a real Logto 1.42 (reference §0.1: sign-up vs API user, a
       (await api(`/users/${user.id}/roles`, { method: 'POST', body: JSON.stringify({ roleIds: [] }) }))
         .status,
     ).toBe(500);
+  });
+});
+
+describe('emulator vs a real Logto 1.42: hook routes (OpenAPI CreateHook, UpdateHook, UpdateHookSigningKey, DeleteHook; reference §1.5)', () => {
+  let emulator: LogtoEmulator;
+  let token: string;
+  const delivered: { url: string; headers: Headers; body: string }[] = [];
+  type HookBody = { id: string; signingKey: string; events: string[]; config: Record<string, unknown> };
+  const api = (path: string, init: RequestInit = {}) =>
+    emulator.fetch(`${ENDPOINT}/api${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
+  const send = (method: string, path: string, body?: unknown) =>
+    api(path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  const to = (url: string) => delivered.filter((item) => item.url === url);
+
+  beforeAll(async () => {
+    emulator = await createLogtoEmulator({
+      endpoint: ENDPOINT,
+      deliver: async (input, init) => {
+        const request = new Request(input, init);
+        delivered.push({ url: request.url, headers: request.headers, body: await request.text() });
+        return new Response(null, { status: 204 });
+      },
+    });
+    const response = await emulator.fetch(`${ENDPOINT}/oidc/token`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: form(TOKEN_FORM),
+    });
+    token = ((await response.json()) as { access_token: string }).access_token;
+  });
+
+  it('POST /api/hooks: 201 with the whole hook and a 32-character signing key, enabled by default; 400 without events', async () => {
+    const created = await send('POST', '/hooks', {
+      name: 'a',
+      events: ['PostRegister', 'PostRegister', 'User.Created'],
+      config: { url: 'http://receiver.test/a' },
+    });
+    expect(created.status).toBe(201);
+    const hook = (await created.json()) as HookBody & Record<string, unknown>;
+    expect(Object.keys(hook).sort()).toEqual(
+      ['config', 'createdAt', 'enabled', 'event', 'events', 'id', 'name', 'signingKey', 'tenantId'].sort(),
+    );
+    expect(hook).toMatchObject({
+      name: 'a',
+      event: null,
+      events: ['PostRegister', 'User.Created'],
+      config: { url: 'http://receiver.test/a' },
+      enabled: true,
+      createdAt: expect.any(Number),
+    });
+    expect(hook.id).toMatch(/^[a-z0-9]{21}$/);
+    expect(hook.signingKey).toMatch(/^[0-9A-Za-z]{32}$/);
+    const listed = (await (await api('/hooks')).json()) as HookBody[];
+    expect(listed.find((item) => item.id === hook.id)).toEqual(hook);
+    expect(await (await api(`/hooks/${hook.id}`)).json()).toEqual(hook);
+
+    const noEvents = await send('POST', '/hooks', { config: { url: 'http://receiver.test/x' } });
+    expect([noEvents.status, ((await noEvents.json()) as { code: string }).code]).toEqual([
+      400,
+      'hook.missing_events',
+    ]);
+    for (const body of [
+      { events: [], config: { url: 'http://receiver.test/x' } },
+      { events: ['User.Invented'], config: { url: 'http://receiver.test/x' } },
+      { events: ['PostRegister'] },
+      { events: ['PostRegister'], config: { url: 'http://receiver.test/x', headers: { n: 1 } } },
+    ]) {
+      const refused = await send('POST', '/hooks', body);
+      expect([refused.status, ((await refused.json()) as { code: string }).code]).toEqual([
+        400,
+        'guard.invalid_input',
+      ]);
+    }
+    expect((await (await api('/hooks')).json()) as unknown[]).toHaveLength(1);
+  });
+
+  it('a new hook is delivered its events only, signed with its key, with its headers (never replacing the signature); a disabled one gets nothing and logs nothing', async () => {
+    const hook = (await (
+      await send('POST', '/hooks', {
+        events: ['PostRegister'],
+        config: {
+          url: 'http://receiver.test/b',
+          headers: { 'x-tenant': 't1', 'logto-signature-sha-256': 'forged' },
+        },
+      })
+    ).json()) as HookBody;
+    const off = (await (
+      await send('POST', '/hooks', {
+        events: ['User.Created'],
+        config: { url: 'http://receiver.test/c' },
+        enabled: false,
+      })
+    ).json()) as HookBody & { enabled: boolean };
+    expect(off.enabled).toBe(false);
+    await emulator.signUp({ username: 'hooked' });
+    const [delivery, ...more] = to('http://receiver.test/b');
+    expect(more).toEqual([]);
+    expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({ event: 'PostRegister', hookId: hook.id });
+    expect(delivery?.headers.get('logto-signature-sha-256')).toBe(
+      await signLogtoBody(delivery?.body ?? '', hook.signingKey),
+    );
+    expect(delivery?.headers.get('x-tenant')).toBe('t1');
+    expect(to('http://receiver.test/c')).toEqual([]);
+    expect(emulator.webhooks.log.filter((entry) => entry.payload.hookId === off.id)).toEqual([]);
+  });
+
+  it('PATCH replaces the fields given (config whole); PATCH …/signing-key regenerates the key, used from the next delivery; DELETE 204, then 404', async () => {
+    const { id, signingKey } = (await (
+      await send('POST', '/hooks', {
+        events: ['PostRegister'],
+        config: { url: 'http://receiver.test/d', headers: { 'x-tenant': 't1' } },
+      })
+    ).json()) as HookBody;
+    const patched = await send('PATCH', `/hooks/${id}`, {
+      config: { url: 'http://receiver.test/e' },
+      enabled: true,
+    });
+    expect(patched.status).toBe(200);
+    expect(await patched.json()).toMatchObject({
+      id,
+      signingKey,
+      events: ['PostRegister'],
+      config: { url: 'http://receiver.test/e' },
+    });
+    expect(((await (await api(`/hooks/${id}`)).json()) as HookBody).config).toEqual({
+      url: 'http://receiver.test/e',
+    });
+    const empty = await send('PATCH', `/hooks/${id}`, { events: [] });
+    expect([empty.status, ((await empty.json()) as { code: string }).code]).toEqual([
+      400,
+      'guard.invalid_input',
+    ]);
+    const unknown = await send('PATCH', '/hooks/nope', { enabled: false });
+    expect([unknown.status, ((await unknown.json()) as { code: string }).code]).toEqual([
+      400,
+      'entity.not_exists',
+    ]);
+
+    const rotated = await send('PATCH', `/hooks/${id}/signing-key`);
+    expect(rotated.status).toBe(200);
+    const { signingKey: newKey } = (await rotated.json()) as HookBody;
+    expect(newKey).toMatch(/^[0-9A-Za-z]{32}$/);
+    expect(newKey).not.toBe(signingKey);
+    await emulator.signUp({ username: 'rotated' });
+    const [delivery] = to('http://receiver.test/e');
+    expect(delivery?.headers.get('logto-signature-sha-256')).toBe(
+      await signLogtoBody(delivery?.body ?? '', newKey),
+    );
+    const unknownKey = await send('PATCH', '/hooks/nope/signing-key');
+    expect([unknownKey.status, ((await unknownKey.json()) as { code: string }).code]).toEqual([
+      400,
+      'entity.not_exists',
+    ]);
+
+    const deleted = await send('DELETE', `/hooks/${id}`);
+    expect([deleted.status, await deleted.text()]).toEqual([204, '']);
+    expect((await api(`/hooks/${id}`)).status).toBe(404);
+    const again = await send('DELETE', `/hooks/${id}`);
+    expect([again.status, ((await again.json()) as { code: string }).code]).toEqual([
+      404,
+      'entity.not_found',
+    ]);
+    await emulator.signUp({ username: 'after-delete' });
+    expect(to('http://receiver.test/e')).toHaveLength(1);
   });
 });

@@ -1,5 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newUser } from '../emulator/management-users';
+import { invoicePaid } from '../examples/invoice-paid';
+import { welcomeFlag } from '../examples/welcome-flag';
+import type { AutomationInput } from '../src/automations';
+import { parseLogtoEvent } from '../src/events';
+import {
+  automationsFromConfig,
+  defineAutomation,
+  LOGTO_EVENT_NAMES,
+  logtoEventsOf,
+  parseAutomationConfig,
+} from '../src/recipes';
 import { OWNER_TAG } from '../src/recipes/personal-organization';
 import { createUserViaApi, runCron, SIGNUP_ROLES, setupPipeline, useRecipes } from './pipeline';
 import { testRuntime } from './worker-entry';
@@ -352,5 +363,131 @@ describe('cleanup (opt-in, dry-run first)', () => {
     } finally {
       testRuntime.recipes = saved;
     }
+  });
+});
+
+describe('each automation’s logtoEvents: exactly the Logto events its wants() can accept (npm run connect subscribes to them)', () => {
+  // Every built-in automation and recipe, with conditions this user meets, plus handlers.
+  const recipes = parseAutomationConfig({
+    personalOrganization: { includeApiUsers: true },
+    trustApiEmails: true,
+    rolesByRule: [
+      { name: 'staff', roles: ['staff'], when: { emailDomains: ['acme.test'] } },
+      { name: 'mobile', roles: ['mobile'], when: { applications: ['app-1'] }, enforce: true },
+    ],
+    organizationsByRule: [
+      { name: 'github-users', organizationId: 'org-1', when: { connectors: ['github'] } },
+    ],
+    stamps: { key: 'signUp', fields: ['source', 'connectors'] },
+    github: { organizations: { acme: { roles: ['developer'] } } },
+    stripe: { prices: { price_1: { roles: ['pro'], plan: 'pro' } } },
+    cleanup: { enabled: true },
+    handlers: [
+      welcomeFlag,
+      invoicePaid,
+      defineAutomation({
+        name: 'mixed',
+        on: ['User.Deleted', 'Identifier.Lockout', 'stripe:*', 'github:*', 'webhook:*', 'reconcile'],
+        run: async () => null,
+      }),
+    ],
+  });
+  const automations = automationsFromConfig(recipes, { signupRoleNames: ['member'] }, Date.now);
+  const user = {
+    ...newUser({ username: 'kim', primaryEmail: 'kim@acme.test', name: 'Kim' }, Date.now()),
+    id: 'user-1',
+    identities: { github: { userId: '42', details: {} } },
+    applicationId: 'app-1',
+  };
+  const application = { id: 'app-1', type: 'SPA', name: 'App', description: null };
+  /** Every field any payload shape could carry, as a sign-up (Experience API) and as a Management API change. */
+  const payloads = (event: string) =>
+    [true, false].map((signUp) => ({
+      event,
+      createdAt: new Date().toISOString(),
+      hookId: 'hook-1',
+      ...(signUp
+        ? {
+            interactionEvent: 'Register',
+            sessionId: 's',
+            applicationId: 'app-1',
+            application,
+            userIp: '127.0.0.1',
+          }
+        : {
+            path: '/users',
+            method: 'POST',
+            status: 200,
+            params: { userId: user.id },
+            matchedRoute: '/users',
+          }),
+      userAgent: 'Mozilla/5.0',
+      ip: '127.0.0.1',
+      userId: user.id,
+      user,
+      data: user,
+      organizationId: 'org-1',
+      addedUserIds: [user.id],
+      type: 'email',
+      value: user.primaryEmail,
+    }));
+  const inputs = LOGTO_EVENT_NAMES.flatMap((name) =>
+    payloads(name).flatMap((payload) => {
+      const parsed = parseLogtoEvent(payload);
+      return parsed.ok ? [{ name, input: { source: 'logto', event: parsed.event } as AutomationInput }] : [];
+    }),
+  );
+
+  it('covers every built-in automation and every Logto event name', () => {
+    expect(automations.map((automation) => automation.name)).toEqual([
+      'signup-roles',
+      'personal-organization',
+      'roles-by-rule:staff',
+      'roles-by-rule:mobile',
+      'organization-by-rule:github-users',
+      'custom-data-stamps',
+      'github-identity-link',
+      'github',
+      'stripe',
+      'cleanup',
+      'welcome-flag',
+      'invoice-paid',
+      'mixed',
+    ]);
+    expect(new Set(inputs.map((item) => item.name))).toEqual(new Set(LOGTO_EVENT_NAMES));
+  });
+
+  it.each(automations.map((automation) => [automation.name, automation] as const))(
+    '%s wants no Logto event outside its list, and some input of each event in it',
+    (_, automation) => {
+      for (const { name, input } of inputs) {
+        if (!automation.logtoEvents.includes(name))
+          expect(automation.wants(input), `${automation.name} wants ${name}`).toBe(false);
+      }
+      for (const name of automation.logtoEvents) {
+        const wanted = inputs
+          .filter((item) => item.name === name)
+          .some((item) => automation.wants(item.input));
+        expect(wanted, `${automation.name} never wants ${name}`).toBe(true);
+      }
+    },
+  );
+
+  it('the webhook subscribes to their union, in Logto’s order', () => {
+    expect(logtoEventsOf(automations)).toEqual([
+      'PostRegister',
+      'User.Created',
+      'User.Deleted',
+      'Identifier.Lockout',
+    ]);
+    expect(
+      logtoEventsOf(
+        automationsFromConfig(
+          parseAutomationConfig({ stripe: recipes.stripe }),
+          { signupRoleNames: [] },
+          Date.now,
+        ),
+      ),
+    ).toEqual([]);
   });
 });

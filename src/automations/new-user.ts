@@ -1,6 +1,6 @@
 import type { LogtoEvent } from '../events';
 import type { User } from '../logto-client';
-import type { AutomationInput } from './types';
+import type { AutomationInput, LogtoEventName } from './types';
 
 /** How a user came to exist, as far as the event or the user object tells. */
 export type UserOrigin = 'sign-up' | 'management-api';
@@ -13,6 +13,9 @@ export interface NewUser {
   /** The application the user signed up through, when known. */
   applicationId?: string;
 }
+
+/** The Logto events {@link newUserOf} finds a new user in: what every new-user recipe subscribes to. */
+export const NEW_USER_EVENTS = ['PostRegister', 'User.Created'] as const satisfies readonly LogtoEventName[];
 
 /** A sign-up: `PostRegister`, or the `User.Created` that the same sign-up fires first (interactionEvent Register). */
 export const isSignUp = (event: LogtoEvent): boolean =>

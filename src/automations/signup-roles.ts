@@ -1,5 +1,5 @@
 import type { LogtoClient } from '../logto-client';
-import { isSignUp, newUserOf } from './new-user';
+import { isSignUp, NEW_USER_EVENTS, newUserOf } from './new-user';
 import { type Automation, AutomationError } from './types';
 
 export { isSignUp } from './new-user';
@@ -17,6 +17,7 @@ export function signupRoles(roleNames: string[]): Automation {
       : undefined;
   return {
     name: 'signup-roles',
+    logtoEvents: NEW_USER_EVENTS,
     // A sign-up's events, or a user the sweep found signed up (Logto's audit log says so) whose roles are not done.
     wants: (input) => userOf(input) !== undefined,
     actionKey: (input) => {

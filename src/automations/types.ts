@@ -1,4 +1,4 @@
-import type { LogtoEvent } from '../events';
+import type { DATA_EVENTS, EXCEPTION_EVENTS, INTERACTION_EVENTS, LogtoEvent } from '../events';
 import type { LogtoClient, User } from '../logto-client';
 
 /**
@@ -134,9 +134,21 @@ export interface AutomationContext {
   };
 }
 
+/** Every Logto webhook event name (logto-reference §1.1). */
+export type LogtoEventName =
+  | (typeof INTERACTION_EVENTS)[number]
+  | (typeof DATA_EVENTS)[number]
+  | (typeof EXCEPTION_EVENTS)[number];
+
 export interface Automation {
   /** Stable name, shown in the journal. */
   name: string;
+  /**
+   * The Logto webhook events `wants()` can accept (none for callbacks, the sweep and the cleanup): the Logto webhook
+   * pointing at this Worker subscribes to the union of them (`npm run connect`). A test checks that no other Logto
+   * event is wanted, so the list cannot drift from `wants()`.
+   */
+  logtoEvents: readonly LogtoEventName[];
   wants(input: AutomationInput): boolean;
   /**
    * The action this automation performs for the input, claimed in the journal's ledger before it runs so it happens

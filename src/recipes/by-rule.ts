@@ -3,6 +3,7 @@ import {
   AutomationError,
   type AutomationInput,
   assignRolesByName,
+  NEW_USER_EVENTS,
   newUserOf,
 } from '../automations';
 import type { AutomationConfig } from './config';
@@ -24,6 +25,7 @@ function ruleAutomation(
   };
   return {
     name: `${kind}:${rule.name}`,
+    logtoEvents: NEW_USER_EVENTS,
     wants: (input) => match(input) !== undefined,
     actionKey: (input) => {
       const user = match(input);

@@ -8,6 +8,7 @@ import type { Automation } from '../automations';
 export function cleanupUsers(): Automation {
   return {
     name: 'cleanup',
+    logtoEvents: [],
     wants: (input) => input.source === 'cleanup',
     actionKey: (input) =>
       input.source === 'cleanup' && !input.dryRun ? `cleanup:${input.action}:${input.user.id}` : undefined,

@@ -65,7 +65,8 @@ const automationSchema = z.custom<Automation>(
     value !== null &&
     typeof (value as Automation).name === 'string' &&
     typeof (value as Automation).run === 'function' &&
-    typeof (value as Automation).wants === 'function',
+    typeof (value as Automation).wants === 'function' &&
+    Array.isArray((value as Automation).logtoEvents),
   { message: 'must be made with defineAutomation()' },
 );
 
@@ -171,7 +172,7 @@ export const automationConfigSchema = z.strictObject({
   /**
    * Brakes on mass change: a reconciliation run, a cleanup run or a bulk replay that would act on more users than
    * `maxUsers`, or (from 10 users) on more than `maxShare` of the tenant's users, acts on none of them: it is held
-   * with a preview until an operator approves it (`npm run replay -- approve <batch>` or the admin API).
+   * with a preview until an operator approves it (`npm run ops -- approve <batch>` or the admin API).
    */
   brakes: z._default(
     z.strictObject({

@@ -4,28 +4,32 @@ import type {
   AutomationInput,
   AutomationLog,
   GitHubEvent,
+  LogtoEventName,
   StandardWebhookEvent,
   StripeEvent,
 } from '../automations';
-import type {
+import {
   DATA_EVENTS,
-  EntityEvent,
+  type EntityEvent,
   EXCEPTION_EVENTS,
-  ExceptionEvent,
+  type ExceptionEvent,
   INTERACTION_EVENTS,
-  InteractionEvent,
-  MembershipEvent,
-  UserDataUpdatedEvent,
-  UserEvent,
+  type InteractionEvent,
+  type MembershipEvent,
+  type UserDataUpdatedEvent,
+  type UserEvent,
 } from '../events';
 import type { LogtoClient, User } from '../logto-client';
 import { handlerViewOf } from '../sources';
 
-/** Every Logto event name. */
-export type LogtoEventName =
-  | (typeof INTERACTION_EVENTS)[number]
-  | (typeof DATA_EVENTS)[number]
-  | (typeof EXCEPTION_EVENTS)[number];
+export type { LogtoEventName } from '../automations';
+
+/** Every Logto webhook event name, in Logto's order (logto-reference §1.1). */
+export const LOGTO_EVENT_NAMES: readonly LogtoEventName[] = [
+  ...INTERACTION_EVENTS,
+  ...DATA_EVENTS,
+  ...EXCEPTION_EVENTS,
+];
 
 /**
  * What a handler subscribes to: a Logto event name (`PostRegister`, `User.Created`, …), `stripe:<type>`,
@@ -144,6 +148,8 @@ export function defineAutomation<const N extends HandlerEventName>(
   };
   return {
     name: definition.name,
+    // The Logto names among `on` (the others name callbacks and the sweep, which need no Logto webhook).
+    logtoEvents: LOGTO_EVENT_NAMES.filter((name) => (definition.on as readonly string[]).includes(name)),
     wants: (input) => handled(input) !== undefined,
     actionKey: (input) => {
       const seen = handled(input);

@@ -2,6 +2,7 @@ import {
   type Automation,
   AutomationError,
   assignRolesByName,
+  NEW_USER_EVENTS,
   newUserOf,
   revokeRolesByName,
 } from '../automations';
@@ -24,6 +25,7 @@ export function githubIdentityLinks(options: Options): Automation {
   };
   return {
     name: 'github-identity-link',
+    logtoEvents: NEW_USER_EVENTS,
     wants: (input) => githubIdOf(input) !== undefined,
     actionKey: (input) => {
       const found = githubIdOf(input);
@@ -63,6 +65,7 @@ export function githubOrganizations(options: Options): Automation {
   };
   return {
     name: 'github',
+    logtoEvents: [],
     wants: (input) => mappingOf(input) !== undefined,
     // Acts once per delivery: an operator's replay of a `member_added` after a `member_removed` grants nothing again
     // (a resent delivery is already a duplicate: its event key is the signed body).

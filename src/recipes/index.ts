@@ -1,9 +1,10 @@
-import type { Automation } from '../automations';
+import type { Automation, LogtoEventName } from '../automations';
 import { signupRoles } from '../automations';
 import type { PipelineConfig } from '../config';
 import { organizationByRule, rolesByRule } from './by-rule';
 import { cleanupUsers } from './cleanup';
 import type { AutomationConfig } from './config';
+import { LOGTO_EVENT_NAMES } from './define';
 import { githubIdentityLinks, githubOrganizations } from './github';
 import { personalOrganization } from './personal-organization';
 import { customDataStamps } from './stamps';
@@ -16,7 +17,14 @@ export {
   defineConfig,
   parseAutomationConfig,
 } from './config';
-export { defineAutomation, type HandlerEvent, type HandlerEventName, type HandlerTools } from './define';
+export {
+  defineAutomation,
+  type HandlerEvent,
+  type HandlerEventName,
+  type HandlerTools,
+  LOGTO_EVENT_NAMES,
+  type LogtoEventName,
+} from './define';
 
 /**
  * Every automation the configuration enables, in the order they run for one event: the built-in sign-up roles
@@ -40,4 +48,16 @@ export function automationsFromConfig(
   if (config.cleanup?.enabled) list.push(cleanupUsers());
   list.push(...config.handlers);
   return list;
+}
+
+/**
+ * The Logto webhook events some automation consumes, in Logto's order: exactly what the Logto webhook pointing at
+ * this Worker must subscribe to (`npm run connect`). Empty when only callbacks, the sweep or the cleanup are on.
+ *
+ * @example
+ * logtoEventsOf(automationsFromConfig(recipes, { signupRoleNames: ['member'] }, Date.now)); // ['PostRegister', 'User.Created']
+ */
+export function logtoEventsOf(automations: readonly Automation[]): LogtoEventName[] {
+  const wanted = new Set(automations.flatMap((automation) => automation.logtoEvents));
+  return LOGTO_EVENT_NAMES.filter((name) => wanted.has(name));
 }

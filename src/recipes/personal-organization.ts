@@ -1,4 +1,4 @@
-import { type Automation, AutomationError, type NewUser, newUserOf } from '../automations';
+import { type Automation, AutomationError, NEW_USER_EVENTS, type NewUser, newUserOf } from '../automations';
 import { LogtoApiError, type LogtoClient, type Organization } from '../logto-client';
 import type { AutomationConfig } from './config';
 
@@ -86,6 +86,7 @@ export function personalOrganization(options: Options): Automation {
   };
   return {
     name: 'personal-organization',
+    logtoEvents: NEW_USER_EVENTS,
     wants: (input) => target(input) !== undefined,
     actionKey: (input) => {
       const user = target(input);

@@ -1,4 +1,4 @@
-import { type Automation, AutomationError, newUserOf } from '../automations';
+import { type Automation, AutomationError, NEW_USER_EVENTS, newUserOf } from '../automations';
 import type { AutomationConfig } from './config';
 import { connectorsOf } from './rules';
 
@@ -13,6 +13,7 @@ type Options = NonNullable<AutomationConfig['stamps']>;
 export function customDataStamps(options: Options, now: () => number): Automation {
   return {
     name: 'custom-data-stamps',
+    logtoEvents: NEW_USER_EVENTS,
     wants: (input) => newUserOf(input) !== undefined,
     actionKey: (input) => {
       const user = newUserOf(input);

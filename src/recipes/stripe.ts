@@ -75,6 +75,7 @@ export function stripeSubscriptions(options: Options): Automation {
   const allRoles = [...new Set(Object.values(options.prices).flatMap((price) => price.roles))];
   return {
     name: 'stripe',
+    logtoEvents: [],
     wants: (input) =>
       input.source === 'stripe' && (STRIPE_EVENTS as readonly string[]).includes(input.event.type),
     async run(ctx) {

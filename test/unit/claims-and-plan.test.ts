@@ -37,6 +37,7 @@ describe('claim policy', () => {
 
 const automation = (name: string, key?: (userId: string) => string): Automation => ({
   name,
+  logtoEvents: [],
   wants: (input) => input.source === 'reconcile',
   actionKey: key && ((input) => (input.source === 'reconcile' ? key(input.user.id) : undefined)),
   run: async () => null,
