@@ -52,6 +52,19 @@ describe('admin API authentication', () => {
     }
   });
 
+  it('authenticates before it reads the rest of the configuration: a stranger learns nothing of a bad variable', async () => {
+    const broken = { ...adminEnv, WEBHOOK_MAX_AGE_SECONDS: 'soon' };
+    const stranger = await adminCall('/events', {}, broken);
+    expect(stranger.status).toBe(401);
+    expect(await stranger.json()).toEqual({ error: 'unauthorized' });
+    const operator = await adminCall('/events', { token: await tokenFor(OPS) }, broken);
+    expect(operator.status).toBe(503);
+    expect(await operator.json()).toMatchObject({
+      error: 'configuration_error',
+      variable: 'WEBHOOK_MAX_AGE_SECONDS',
+    });
+  });
+
   it('the Bearer scheme is case-insensitive (RFC 7235)', async () => {
     const token = await tokenFor(OPS);
     for (const scheme of ['bearer', 'BEARER', 'Bearer']) {

@@ -17,7 +17,12 @@ describe('Management API faults', () => {
     const { emulator, logto } = await setupLogto();
     emulator.faults.add({ target: 'api', status: 401 });
     const error = await rejection<LogtoApiError>(logto.users.get('any'));
-    expect(error).toMatchObject({ code: 'ERR_LOGTO_API', logtoCode: 'auth.unauthorized', status: 401 });
+    expect(error).toMatchObject({
+      code: 'auth.unauthorized',
+      logtoCode: 'auth.unauthorized',
+      status: 401,
+      httpStatus: 502,
+    });
     expect(emulator.faults.count('GET /api/users/:userId')).toBe(2);
     expect(tokenRequestCount(emulator)).toBe(2);
   });

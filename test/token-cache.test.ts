@@ -195,7 +195,13 @@ describe('token endpoint errors', () => {
     const { tokens, emulator } = await setupLogto({ cache: { appSecret: 'wrong-secret-value' } });
     const error = await rejection<TokenEndpointError>(tokens.getToken());
     expect(error).toBeInstanceOf(TokenEndpointError);
-    expect(error).toMatchObject({ code: 'ERR_TOKEN_ENDPOINT', oauthError: 'invalid_client', status: 401 });
+    expect(error).toMatchObject({
+      code: 'invalid_client',
+      oauthError: 'invalid_client',
+      status: 401,
+      httpStatus: 503,
+      retryable: false,
+    });
     expect(error.message).toContain('LOGTO_M2M_APP_SECRET');
     expect(error.message).not.toContain('wrong-secret-value');
     expect(tokenRequestCount(emulator)).toBe(1); // 4xx: not retried

@@ -26,7 +26,8 @@ describe('a token that fails one check is neither cached nor used', () => {
       emulator.setTokenFaults({ [fault]: true });
       const error = await rejection<TokenCheckError>(tokens.getToken());
       expect(error).toBeInstanceOf(TokenCheckError);
-      expect(error.code).toBe('ERR_TOKEN_CHECK');
+      expect(error.code).toBe(`token_${check}`);
+      expect(error.httpStatus).toBe(503);
       expect(error.check).toBe(check);
       expect(error.message).not.toMatch(/eyJ/); // no JWT in the message
       expect(await kvTokenKeys()).toEqual(before); // nothing cached

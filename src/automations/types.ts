@@ -1,3 +1,4 @@
+import { AppError } from '../errors';
 import type { DATA_EVENTS, EXCEPTION_EVENTS, INTERACTION_EVENTS, LogtoEvent } from '../events';
 import type { LogtoClient, User } from '../logto-client';
 
@@ -5,16 +6,14 @@ import type { LogtoClient, User } from '../logto-client';
  * Thrown by an automation: by default a failure that retrying cannot fix (a role that does not exist, …); with
  * `retryable` the step is retried with backoff (something another event will soon provide).
  */
-export class AutomationError extends Error {
+export class AutomationError extends AppError {
   override readonly name = 'AutomationError';
-  readonly retryable: boolean;
   constructor(
     readonly errorCode: string,
     message: string,
     options: { retryable?: boolean } = {},
   ) {
-    super(message);
-    this.retryable = options.retryable === true;
+    super(errorCode, message, { retryable: options.retryable === true });
   }
 }
 

@@ -1,3 +1,4 @@
+import { AppError } from '../errors';
 /**
  * The composition root: the one place that turns a Worker `env` into the objects the handlers, crons and Workflow
  * runs use — configuration, the token cache, the Management API client (paced by the tenant's governor), the
@@ -36,14 +37,18 @@ export interface Services {
 }
 
 /** Thrown when the configuration is incomplete or malformed; carries the variable name, never its value. */
-export class ConfigError extends Error {
-  readonly code = 'ERR_CONFIG';
+export class ConfigError extends AppError {
   override readonly name = 'ConfigError';
   constructor(
     readonly variable: string,
     readonly reason: string,
   ) {
-    super(`configuration error: ${variable} ${reason}`);
+    // 503, not 500: the Worker cannot serve until the operator fixes a variable (and a retrying sender retries).
+    super('config', `configuration error: ${variable} ${reason}`, {
+      httpStatus: 503,
+      publicCode: 'configuration_error',
+      detail: { variable, reason },
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
 import { createAdminVerifier } from '../admin';
 import type { Pipeline, Services } from '../composition';
-import type { LogtoConfig } from '../config';
+import { type LogtoConfig, parseLogtoConfig } from '../config';
 import {
   BATCH_STATUSES,
   type BatchStatus,
@@ -66,15 +66,23 @@ export function createAdminRoutes(deps: AdminDeps) {
     return verifier.verify;
   };
 
+  // Authentication first, from the admin settings and the Logto endpoint alone: a caller who is not an operator learns
+  // nothing about the rest of the configuration (a bad variable elsewhere is reported only after this).
   admin.use('*', async (c, next) => {
-    const { admin: settings } = deps.pipelines(c.env).config;
-    if (!settings) return c.json({ error: 'admin_not_configured' }, 503);
-    const { config } = deps.services(c.env);
-    const verdict = await verifierFor(
-      config,
-      settings.resource,
-      settings.appIds,
-    )(c.req.header('authorization'));
+    const vars = c.env as unknown as Record<string, unknown>;
+    const resource = typeof vars.ADMIN_API_RESOURCE === 'string' ? vars.ADMIN_API_RESOURCE.trim() : '';
+    const appIds = (typeof vars.ADMIN_APP_IDS === 'string' ? vars.ADMIN_APP_IDS : '')
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean);
+    if (!resource || appIds.length === 0 || !URL.canParse(resource))
+      return c.json({ error: 'admin_not_configured' }, 503);
+    const logto = parseLogtoConfig(c.env);
+    if (!logto.ok) {
+      log('error', 'admin.unavailable', { variable: logto.variable, reason: logto.reason });
+      return c.json({ error: 'admin_unavailable' }, 503);
+    }
+    const verdict = await verifierFor(logto.config, resource, appIds)(c.req.header('authorization'));
     if (!verdict.ok) {
       if (verdict.status === 401) c.header('WWW-Authenticate', 'Bearer');
       const error = { 401: 'unauthorized', 403: 'forbidden', 503: 'logto_unavailable' }[verdict.status];

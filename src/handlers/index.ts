@@ -1,7 +1,7 @@
 import { Hono } from 'hono/tiny';
-import { ConfigError, createPipelineProvider, createServiceProvider, type ServiceDeps } from '../composition';
+import { createPipelineProvider, createServiceProvider, type ServiceDeps } from '../composition';
 import { createConsoleRoutes } from '../console';
-import { TokenCheckError, TokenEndpointError } from '../kv-token-cache';
+import { AppError, toHttpAnswer } from '../errors';
 import { log } from '../log';
 import { createAdminRoutes } from './admin';
 import { runScheduled } from './scheduled';
@@ -44,22 +44,19 @@ export function createApp(deps: ServiceDeps = {}, providers: Providers = provide
   });
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
+  // The one mapping from errors to answers (src/errors): a status and a code, never a message.
   app.onError((error, c) => {
-    const ready = c.req.path === '/readyz';
-    if (error instanceof ConfigError) {
-      const body = { error: 'configuration_error', variable: error.variable, reason: error.reason };
-      // 503, not 500: the Worker cannot serve until the operator fixes a variable (and a retrying sender retries).
-      return c.json(ready ? { status: 'not_ready', ...body } : body, 503);
-    }
-    if (error instanceof TokenEndpointError || error instanceof TokenCheckError) {
-      const detail =
-        error instanceof TokenEndpointError ? { oauthError: error.oauthError } : { check: error.check };
-      log('error', 'token.unavailable', { ...detail, message: error.message });
-      // The code says what failed; the message stays in the log (the caller may be anyone).
-      return c.json({ status: 'not_ready', error: 'token_unavailable', ...detail }, 503);
-    }
-    log('error', 'http.unhandled', { method: c.req.method, path: c.req.path, error: error.name });
-    return c.json({ error: 'internal_error' }, 500);
+    const { status, body } = toHttpAnswer(error);
+    if (error instanceof AppError)
+      log(status >= 500 ? 'error' : 'warn', 'http.error', {
+        method: c.req.method,
+        path: c.req.path,
+        code: error.code,
+        message: error.message,
+      });
+    else log('error', 'http.unhandled', { method: c.req.method, path: c.req.path, error: error.name });
+    const answer = c.req.path === '/readyz' ? { status: 'not_ready', ...body } : body;
+    return c.json(answer, status as 500);
   });
   return app;
 }

@@ -1,3 +1,4 @@
+import { AppError } from '../errors';
 /**
  * Bounded retries with exponential backoff and full jitter, shared by the token endpoint and the
  * Management API client. Pure policy: the caller decides what is retryable and passes `sleep`.
@@ -46,10 +47,10 @@ export function parseRetryAfterMs(value: string | null, nowMs: number): number |
 }
 
 /** Raised by {@link fetchWithTimeout} when no response arrived in time. */
-export class FetchTimeoutError extends Error {
+export class FetchTimeoutError extends AppError {
   override readonly name = 'FetchTimeoutError';
   constructor(readonly timeoutMs: number) {
-    super(`no answer within ${timeoutMs} ms`);
+    super('timeout', `no answer within ${timeoutMs} ms`, { httpStatus: 504, retryable: true });
   }
 }
 

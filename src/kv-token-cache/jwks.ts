@@ -1,4 +1,5 @@
 import { errors, importJWK, type JSONWebKeySet, type JWK, type JWTHeaderParameters } from 'jose';
+import { AppError } from '../errors';
 import {
   backoffDelayMs,
   DEFAULT_RETRY_POLICY,
@@ -10,8 +11,11 @@ import {
 import { createValueFlight } from '../value-flight';
 
 /** The key set could not be fetched (after retries) or was not a key set. Retryable: Logto may be back soon. */
-export class JwksUnavailableError extends Error {
+export class JwksUnavailableError extends AppError {
   override readonly name = 'JwksUnavailableError';
+  constructor(message: string) {
+    super('jwks_unavailable', message, { httpStatus: 503, retryable: true });
+  }
 }
 
 export interface JwksCacheOptions {

@@ -1,3 +1,4 @@
+import { AppError, GOVERNOR_WAIT } from '../errors';
 /**
  * What the client asks before every Management API call: a slot from the rate governor. Production uses the tenant's
  * Durable Object (src/governor), shared by every isolate, Workflow instance, cron and admin call. The caller waits in
@@ -14,11 +15,15 @@ export interface Admission {
 }
 
 /** No slot came within the wait the caller allows; try again in `retryAfterMs`. */
-export class GovernorBusyError extends Error {
-  readonly code = 'ERR_GOVERNOR_BUSY';
+export class GovernorBusyError extends AppError {
   override readonly name = 'GovernorBusyError';
-  constructor(readonly retryAfterMs: number) {
-    super(`the rate governor has no slot free; retry in ${retryAfterMs} ms`);
+  declare readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super(GOVERNOR_WAIT, `the rate governor has no slot free; retry in ${retryAfterMs} ms`, {
+      httpStatus: 503,
+      retryable: true,
+      retryAfterMs,
+    });
   }
 }
 

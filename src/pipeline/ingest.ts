@@ -1,5 +1,6 @@
 import type { AutomationInput } from '../automations';
 import type { PipelineConfig } from '../config';
+import type { AnswerCode } from '../errors';
 import type { NewEvent } from '../journal';
 import { log } from '../log';
 import { logtoDeliveryRecord } from '../sources';
@@ -27,7 +28,11 @@ export interface IngestInput {
   plan: (input: AutomationInput) => PlannedAutomation[];
 }
 
-export const reject = (status: IngestOutcome['status'], error: string, reason?: string): IngestOutcome => ({
+export const reject = (
+  status: IngestOutcome['status'],
+  error: AnswerCode,
+  reason?: string,
+): IngestOutcome => ({
   status,
   body: reason ? { error, reason } : { error },
 });

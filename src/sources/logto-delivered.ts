@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../config';
+import type { AnswerCode } from '../errors';
 import { eventKey, parseLogtoEvent } from '../events';
 import type { NewEvent } from '../journal';
 import { verifyLogtoSignature } from '../webhook-signature';
@@ -7,7 +8,7 @@ import { logtoEventRecord, type Planner } from './logto';
 /** Why a delivery is refused, as the HTTP answer says it. */
 export interface Refusal {
   status: 400 | 401;
-  error: string;
+  error: AnswerCode;
   reason?: string;
 }
 
