@@ -207,5 +207,7 @@ describe('console pages', () => {
     for (const user of users) expect(pipeline.rolesOf(user.id)).toContain('beta-tester');
     const health = await b.go('http://worker.test/console/health');
     expect(health.html).toContain('silent for');
+    expect(health.html).toMatch(/M2M token<\/dt><dd>expires in \d+ min/);
+    expect(health.html).toContain('rate governor');
   });
 });

@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Child } from 'hono/jsx';
 import { Hono } from 'hono/tiny';
+import { decodeJwt } from 'jose';
 import type { Pipeline, Services } from '../composition';
 import { type EventStatus, isReplayable, type JournalEntry, type ListFilter } from '../journal';
 import { log } from '../log';
@@ -33,6 +34,7 @@ import {
   HealthPage,
   Layout,
   MessagePage,
+  type RuntimeHealth,
 } from './views';
 
 export interface ConsoleDeps {
@@ -402,7 +404,24 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
 
   app.get('/health', async (c) => {
     const health = await deps.pipelines(c.env).journal.insights.health();
-    return page(c, 'Health', <HealthPage health={health} now={deps.now()} />, 200, c.get('operator'));
+    const services = deps.services(c.env);
+    const runtime: RuntimeHealth = {};
+    // Read live and shown as unavailable when they fail: the page must load while Logto is down.
+    try {
+      const stats = await services.governorStats();
+      runtime.governor = { ...stats, requests: stats.budget.requests, windowMs: stats.budget.windowMs };
+    } catch {}
+    try {
+      const { exp } = decodeJwt(await services.tokens.getToken());
+      if (typeof exp === 'number') runtime.tokenExpiresAt = exp * 1000;
+    } catch {}
+    return page(
+      c,
+      'Health',
+      <HealthPage health={health} now={deps.now()} runtime={runtime} />,
+      200,
+      c.get('operator'),
+    );
   });
 
   return app;

@@ -446,8 +446,15 @@ export function BatchPage(props: { batch: HeldBatch; items: HeldItem[]; operator
   );
 }
 
-export function HealthPage(props: { health: Health; now: number }) {
+/** The deployment's pacing and token, read live (undefined when Logto or the governor could not be asked). */
+export interface RuntimeHealth {
+  governor?: { used: number; requests: number; windowMs: number; waiting: number; pausedUntil: number };
+  tokenExpiresAt?: number;
+}
+
+export function HealthPage(props: { health: Health; now: number; runtime: RuntimeHealth }) {
   const h = props.health;
+  const { governor, tokenExpiresAt } = props.runtime;
   const backlog = (h.counts.received ?? 0) + (h.counts.running ?? 0);
   return (
     <>
@@ -490,6 +497,23 @@ export function HealthPage(props: { health: Health; now: number }) {
             <dd>{n}</dd>
           </>
         ))}
+      </dl>
+      <h2>Logto</h2>
+      <dl>
+        <dt>rate governor</dt>
+        <dd>
+          {governor
+            ? governor.requests > 0
+              ? `${governor.used} of ${governor.requests} calls used in the last ${governor.windowMs / 1000} s, ${governor.waiting} waiting${governor.pausedUntil > props.now ? `, paused ${Math.ceil((governor.pausedUntil - props.now) / 1000)} s (429)` : ''}`
+              : 'no budget (LOGTO_RATE_BUDGET=off)'
+            : 'unavailable'}
+        </dd>
+        <dt>M2M token</dt>
+        <dd>
+          {tokenExpiresAt
+            ? `expires in ${Math.max(0, Math.round((tokenExpiresAt - props.now) / 60_000))} min`
+            : 'unavailable: see /readyz'}
+        </dd>
       </dl>
       <h2>Sweeps and recovery</h2>
       <table>
