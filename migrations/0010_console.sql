@@ -1,6 +1,14 @@
 -- The operator console (src/console). Columns are documented in docs/journal.md.
 -- Events by user, newest first (the console's user filter and search).
-CREATE INDEX IF NOT EXISTS events_subject_received ON events (subject, received_at);
+CREATE INDEX IF NOT EXISTS events_subject_received ON events (subject, received_at, event_key);
+-- The list's other orders: newest first over everything, and by source; status and type get event_key too, so the
+-- list's ORDER BY (received_at, event_key) is read from the index, never sorted (docs/journal.md).
+CREATE INDEX IF NOT EXISTS events_received ON events (received_at, event_key);
+CREATE INDEX IF NOT EXISTS events_source_received ON events (source, received_at, event_key);
+DROP INDEX IF EXISTS events_status_received;
+CREATE INDEX IF NOT EXISTS events_status_received_key ON events (status, received_at, event_key);
+DROP INDEX IF EXISTS events_type_received;
+CREATE INDEX IF NOT EXISTS events_type_received_key ON events (event_type, received_at, event_key);
 -- Failure groups: failed events by cause.
 CREATE INDEX IF NOT EXISTS events_failed_cause ON events (status, event_type, last_error_code);
 

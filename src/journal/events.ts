@@ -190,8 +190,8 @@ export function createEventsTable(db: D1Database, now: () => number) {
     },
     selectStatement: (eventKey: string) =>
       db.prepare('SELECT * FROM events WHERE event_key = ?1').bind(eventKey),
-    /** Newest first, keyset-paginated. */
-    async list(filter: ListFilter = {}): Promise<{ entries: JournalEntry[]; nextCursor?: string }> {
+    /** The statement {@link list} runs (tests check its query plan at scale). */
+    listQuery(filter: ListFilter = {}): { sql: string; values: unknown[]; limit: number } {
       const limit = Math.min(100, Math.max(1, filter.limit ?? 50));
       const where: string[] = [];
       const values: unknown[] = [];
@@ -213,6 +213,11 @@ export function createEventsTable(db: D1Database, now: () => number) {
       }
       const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY received_at DESC, event_key DESC LIMIT ${limit + 1}`;
+      return { sql, values, limit };
+    },
+    /** Newest first, keyset-paginated. */
+    async list(filter: ListFilter = {}): Promise<{ entries: JournalEntry[]; nextCursor?: string }> {
+      const { sql, values, limit } = this.listQuery(filter);
       const { results } = await db
         .prepare(sql)
         .bind(...values)
