@@ -6,8 +6,12 @@ import { createLogtoEmulator, type LogtoEmulator, type LogtoEmulatorOptions } fr
  * Serves the emulator over HTTP on 127.0.0.1 (Node). Port 0 lets the OS pick a free one. The emulator's issuer is
  * the served origin, as a real Logto's is.
  */
-export async function serveEmulator(port = 0, options: LogtoEmulatorOptions = {}) {
+export async function serveEmulator(
+  port = 0,
+  options: LogtoEmulatorOptions & { onAlert?: (alert: { text?: string }) => void } = {},
+) {
   let emulator: LogtoEmulator | undefined;
+  const alerts: { text?: string }[] = [];
   const server = serve({
     fetch: async (request) => {
       if (!emulator) return new Response('starting', { status: 503 });
@@ -17,6 +21,16 @@ export async function serveEmulator(port = 0, options: LogtoEmulatorOptions = {}
         return Response.json(
           await emulator.signUp({ username: input.username, primaryEmail: input.primaryEmail }),
         );
+      }
+      // Dev only: a stand-in for Slack (ALERT_WEBHOOK_URL): alerts are printed and kept (GET lists them).
+      if (new URL(request.url).pathname === '/__emulator/alerts') {
+        if (request.method === 'GET') return Response.json({ alerts });
+        if (request.method === 'POST') {
+          const alert = (await request.json().catch(() => ({}))) as { text?: string };
+          alerts.push(alert);
+          options.onAlert?.(alert);
+          return new Response('ok');
+        }
       }
       // Dev only: break Logto on purpose (a fault rule, see emulator/faults.ts) and mend it (DELETE).
       if (new URL(request.url).pathname === '/__emulator/faults') {

@@ -56,6 +56,7 @@ if (!configured.LOGTO_TENANT_ID && !configured.LOGTO_ENDPOINT) {
   const signingKey = configured.LOGTO_WEBHOOK_SIGNING_KEY || 'dev-signing-key';
   const consoleApp = configured.CONSOLE_CLIENT_ID || 'console-app';
   emulator = await serveEmulator(Number(option('emulator-port') ?? 0), {
+    onAlert: (alert) => console.log(`\n🔔 alert: ${alert.text ?? JSON.stringify(alert)}\n`),
     apps: [
       { id: appId, secret: appSecret, hasAllScope: true },
       // The console signs in with PKCE alone (an SPA: no secret) unless you configured one.
@@ -85,6 +86,9 @@ if (!configured.LOGTO_TENANT_ID && !configured.LOGTO_ENDPOINT) {
   });
   store.userRoles.set(operator.id, new Set(['dev-console-operator']));
   if (!configured.SIGNUP_ROLE_NAMES) vars.push('SIGNUP_ROLE_NAMES:member');
+  // Alerts go to the emulator's stand-in for Slack, printed here.
+  if (!configured.ALERT_WEBHOOK_URL) vars.push(`ALERT_WEBHOOK_URL:${logto}/__emulator/alerts`);
+  if (!configured.WORKER_URL) vars.push(`WORKER_URL:${origin}`);
   if (!configured.CONSOLE_CLIENT_ID) vars.push(`CONSOLE_CLIENT_ID:${consoleApp}`);
   if (!configured.CONSOLE_USER_IDS && !configured.CONSOLE_ROLE_NAMES)
     vars.push('CONSOLE_ROLE_NAMES:console-operator');
@@ -92,6 +96,7 @@ if (!configured.LOGTO_TENANT_ID && !configured.LOGTO_ENDPOINT) {
     `Logto emulator: ${logto} (M2M app ${appId}; webhook → ${origin}/webhooks/logto)`,
     `Console:        ${origin}/console  (sign in as "operator")`,
     `Sign-up:        curl -X POST ${logto}/__emulator/sign-up -H 'content-type: application/json' -d '{"username":"alice"}'`,
+    `Alerts:         printed here (ALERT_WEBHOOK_URL → the emulator's ${logto}/__emulator/alerts)`,
     `Break Logto:    curl -X POST ${logto}/__emulator/faults -H 'content-type: application/json' -d '{"target":"POST /api/organizations","status":500}'  (clear: DELETE)`,
   );
 }

@@ -161,6 +161,12 @@ export function parseLogtoConfig(env: object): ConfigResult {
   };
 }
 
+export {
+  type AlertConfig,
+  type AlertConfigResult,
+  DEFAULT_ALERT_BACKLOG_THRESHOLD,
+  parseAlertConfig,
+} from './alerts';
 export { type PipelineConfig, type PipelineConfigResult, parsePipelineConfig } from './pipeline';
 export {
   DEFAULT_DELETE_AFTER_DAYS,

@@ -73,7 +73,9 @@ export function createWorker(deps: ServiceDeps = {}) {
   return {
     fetch: app.fetch,
     async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-      ctx.waitUntil(runScheduled(controller.cron, env, { pipeline: pipelines(env), services, now }));
+      ctx.waitUntil(
+        runScheduled(controller.cron, env, { pipeline: pipelines(env), services, now, fetch: deps.fetch }),
+      );
     },
   } satisfies ExportedHandler<Env>;
 }

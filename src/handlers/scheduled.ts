@@ -1,3 +1,4 @@
+import { runAlerts } from '../alerts';
 import type { Pipeline, Services } from '../composition';
 import { instanceIdOf, type JournalEntry, type NewEvent } from '../journal';
 import { log } from '../log';
@@ -148,7 +149,7 @@ export async function runRecovery(
 export async function runScheduled(
   cron: string,
   env: Env,
-  deps: { pipeline: Pipeline; services: (env: Env) => Services; now: () => number },
+  deps: { pipeline: Pipeline; services: (env: Env) => Services; now: () => number; fetch?: typeof fetch },
 ): Promise<ScheduledReport> {
   const { pipeline, now } = deps;
   const { reconcile, cleanup } = pipeline.recipes;
@@ -181,6 +182,16 @@ export async function runScheduled(
   });
   if (cron === JOURNAL_SWEEP_CRON)
     report.journal = await guard('journal sweep', () => sweepJournal(env, pipeline, now));
+  // Alerts (src/alerts) after the sweep, so they see its outcome; they never throw, the guard is a second net.
+  if (cron === JOURNAL_SWEEP_CRON)
+    await guard('alerts', () =>
+      runAlerts(env, {
+        journal: pipeline.journal,
+        workerUrl: pipeline.config.recovery?.workerUrl,
+        fetch: deps.fetch,
+        now,
+      }),
+    );
   if (cron === RECOVERY_CRON && pipeline.config.recovery) {
     report.recovery = await guard('recovery', () => runRecovery(env, deps));
     if (report.recovery) log('info', 'cron.recovery', { hooks: report.recovery });

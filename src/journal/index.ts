@@ -10,8 +10,10 @@
  * - `batches` (batches.ts): held mass changes (brakes) awaiting an operator's decision.
  * - `timeline` (timeline.ts): each call attempt of a run (the console's timeline).
  * - `retention` (retention.ts): redaction and deletion of what is no longer needed, in bounded chunks.
+ * - `alerts` (alerts.ts): the causes an operator is told about, and which notices were sent (src/alerts decides).
  */
 import { type ActionsTable, createActionsTable } from './actions';
+import { type AlertsTable, createAlertsTable } from './alerts';
 import { type BatchesTable, createBatchesTable } from './batches';
 import { createEventsTable, type EventsTable } from './events';
 import { createInsights, type Insights } from './insights';
@@ -21,6 +23,14 @@ import { createScanStateTable, type ScanStateTable } from './scan-state';
 import { createTimelineTable, type TimelineTable } from './timeline';
 
 export type { ActionRecord, ActionsTable, ClaimRow } from './actions';
+export type {
+  AlertKind,
+  AlertPhase,
+  AlertRecord,
+  AlertState,
+  AlertsTable,
+  RaisedAlert,
+} from './alerts';
 export {
   BATCH_STATUSES,
   type BatchesTable,
@@ -51,6 +61,7 @@ export {
   type FailureGroup,
   type Health,
   type Insights,
+  type RecoveryRun,
   type ScanSummary,
 } from './insights';
 export type { LinksTable } from './links';
@@ -65,6 +76,8 @@ export interface Journal {
   scans: ScanStateTable;
   batches: BatchesTable;
   timeline: TimelineTable;
+  /** Alerts: one row per cause, its notices' delivery (src/alerts). */
+  alerts: AlertsTable;
   /** Redaction and deletion of old rows (bounded chunks; the retention cron drives it). */
   retention: Retention;
   /** Read-only views for operators: failure groups, an event's actions, health. */
@@ -82,6 +95,7 @@ export function createJournal(db: D1Database, now: () => number = Date.now): Jou
     scans: createScanStateTable(db),
     batches: createBatchesTable(db, now),
     timeline: createTimelineTable(db),
+    alerts: createAlertsTable(db, now),
     retention: createRetention(db, now),
     insights: createInsights(db),
     batch: (statements) => db.batch(statements),

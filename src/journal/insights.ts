@@ -40,18 +40,75 @@ export interface Health {
 type Row = Record<string, unknown>;
 const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
+/** A recovery run's outcome as its `sweep_state` row keeps it (src/sweep/recovery.ts). */
+export interface RecoveryRun {
+  hookId: string;
+  finishedAt: number;
+  /** Failed deliveries the run journaled (those journaled before, by a live copy or an earlier run, not counted). */
+  recovered: number;
+  from: number | null;
+  to: number | null;
+}
+
+const FAILURE_GROUPS = `SELECT event_type, COALESCE(last_error_code, 'unknown') AS code, COUNT(*) AS n,
+    MIN(received_at) AS first_at, MAX(received_at) AS last_at, MAX(event_key) AS example_key
+  FROM events WHERE status = 'failed' GROUP BY event_type, code ORDER BY n DESC, last_at DESC LIMIT ?1`;
+
 export function createInsights(db: D1Database) {
   return {
-    /** Failed events grouped by event type and error code, largest first. */
-    async failureGroups(limit = 50): Promise<FailureGroup[]> {
+    /**
+     * The failure groups without their example messages: the alerts read them every minute, and a message may
+     * carry personal data.
+     */
+    async failureCauses(limit: number): Promise<Omit<FailureGroup, 'exampleMessage'>[]> {
+      const { results } = await db.prepare(FAILURE_GROUPS).bind(limit).all<Row>();
+      return results.map((row) => ({
+        eventType: String(row.event_type),
+        code: String(row.code),
+        count: Number(row.n),
+        firstAt: Number(row.first_at),
+        lastAt: Number(row.last_at),
+        exampleKey: String(row.example_key),
+      }));
+    },
+
+    /** Events `received` or `running` since before `before`, counted up to `cap`; and the oldest waiting event. */
+    async backlog(before: number, cap: number): Promise<{ count: number; oldestAt: number | null }> {
+      const row = await db
+        .prepare(
+          `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM events
+               WHERE status IN ('received', 'running') AND received_at < ?1 LIMIT ?2)) AS n,
+             (SELECT MIN(received_at) FROM events WHERE status IN ('received', 'running')) AS oldest`,
+        )
+        .bind(before, cap)
+        .first<Row>();
+      return { count: Number(row?.n ?? 0), oldestAt: num(row?.oldest) };
+    },
+
+    /** The last finished run of each hook the recovery reads (`recovery:<hookId>` rows), at most `limit`. */
+    async recoveryRuns(limit: number): Promise<RecoveryRun[]> {
       const { results } = await db
         .prepare(
-          `SELECT event_type, COALESCE(last_error_code, 'unknown') AS code, COUNT(*) AS n,
-             MIN(received_at) AS first_at, MAX(received_at) AS last_at, MAX(event_key) AS example_key
-           FROM events WHERE status = 'failed' GROUP BY event_type, code ORDER BY n DESC, last_at DESC LIMIT ?1`,
+          `SELECT name, last_finished_at, last_report FROM sweep_state
+           WHERE name LIKE 'recovery:%' AND last_finished_at IS NOT NULL ORDER BY name LIMIT ?1`,
         )
         .bind(limit)
         .all<Row>();
+      return results.map((row) => {
+        const report = row.last_report ? JSON.parse(String(row.last_report)) : {};
+        return {
+          hookId: String(row.name).slice('recovery:'.length),
+          finishedAt: Number(row.last_finished_at),
+          recovered: Number(report.recovered ?? 0),
+          from: num(report.from),
+          to: num(report.to),
+        };
+      });
+    },
+
+    /** Failed events grouped by event type and error code, largest first. */
+    async failureGroups(limit = 50): Promise<FailureGroup[]> {
+      const { results } = await db.prepare(FAILURE_GROUPS).bind(limit).all<Row>();
       const groups: FailureGroup[] = [];
       for (const row of results) {
         const example = await db

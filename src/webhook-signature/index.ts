@@ -1,6 +1,6 @@
 /**
  * Pure webhook signature verifiers (WebCrypto only). They take the raw body bytes — never a parsed body — and
- * return a Result; they never throw on bad input.
+ * return a Result; they never throw on bad input. One signer too: the Standard Webhooks signature of the alerts.
  */
 
 export type SignatureResult =
@@ -152,6 +152,26 @@ export async function verifyStandardWebhook(
     return bytes ? [{ secret, bytes }] : [];
   });
   return anyVerifies(keys, signatures, concat(headers.id, '.', headers.timestamp, '.', rawBody));
+}
+
+/**
+ * Signs an outbound Standard Webhooks message (the Worker's alerts): `v1,<base64>` of HMAC-SHA256 over
+ * `<webhook-id>.<webhook-timestamp>.<body>` with the key bytes of a `whsec_` secret — what
+ * {@link verifyStandardWebhook} checks. Returns the value of the `webhook-signature` header.
+ */
+export async function signStandardWebhook(
+  body: string,
+  headers: { id: string; timestamp: string },
+  secret: string,
+): Promise<string> {
+  const bytes = base64ToBytes(secret.startsWith('whsec_') ? secret.slice(6) : secret);
+  if (!bytes || bytes.byteLength === 0) throw new Error('the secret is not whsec_<base64>');
+  // A signing key is used once per notice: not cached (the verify keys above are).
+  const key = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(
+    await crypto.subtle.sign('HMAC', key, concat(headers.id, '.', headers.timestamp, '.', body)),
+  );
+  return `v1,${btoa(String.fromCharCode(...mac))}`;
 }
 
 function hexToBytes(hex: string): Uint8Array {
