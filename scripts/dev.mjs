@@ -136,7 +136,8 @@ const wrangler = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
 });
 
 // Crons: wrangler dev runs none by itself. Each minute, the crons of wrangler.toml that match it are fired through
-// the Worker's /__scheduled route (--fast-crons: every 10 s, each cron every tick — for trying things out).
+// the Worker's /__scheduled route. --fast-crons: the minute cron (journal sweep, alerts, batch release) every 10 s,
+// the others still on their schedule — for trying things out.
 const { crons, matches } = await importTs('scripts/cron.ts');
 const schedule = crons(readFileSync(join(root, 'wrangler.toml'), 'utf8'));
 const fast = process.argv.includes('--fast-crons');
@@ -147,23 +148,27 @@ const fire = async (cron) => {
     // The Worker is starting or restarting: the next tick fires again.
   }
 };
+let lastMinute = -1;
 const tick = () => {
   const now = new Date();
-  for (const cron of schedule) if (fast || matches(cron, now)) void fire(cron);
+  const minute = Math.floor(now.getTime() / 60_000);
+  const newMinute = minute !== lastMinute;
+  lastMinute = minute;
+  for (const cron of schedule) {
+    const due = newMinute && matches(cron, now);
+    if (due || (fast && cron === '* * * * *')) void fire(cron);
+  }
 };
-const untilNextMinute = 60_000 - (Date.now() % 60_000);
-let timer = setTimeout(
-  function next() {
-    tick();
-    timer = setTimeout(next, fast ? 10_000 : 60_000 - (Date.now() % 60_000));
-  },
-  fast ? 10_000 : untilNextMinute,
-);
+const nextTickIn = () => (fast ? 10_000 : 60_000 - (Date.now() % 60_000));
+let timer = setTimeout(function next() {
+  tick();
+  timer = setTimeout(next, nextTickIn());
+}, nextTickIn());
 
 console.log(`\nWorker:         ${origin}  (${origin}/healthz, ${origin}/readyz)`);
 for (const note of notes) console.log(note);
 console.log(
-  `Crons:          ${schedule.join(', ')} — fired on schedule${fast ? ' (--fast-crons: every 10 s)' : ''}; now: ${origin}/__scheduled?cron=${encodeURIComponent(schedule[0] ?? '* * * * *')}\n`,
+  `Crons:          ${schedule.join(', ')} — fired on schedule${fast ? ' (--fast-crons: "* * * * *" every 10 s)' : ''}; now: ${origin}/__scheduled?cron=${encodeURIComponent(schedule[0] ?? '* * * * *')}\n`,
 );
 
 const stop = () => {

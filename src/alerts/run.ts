@@ -41,7 +41,8 @@ async function sendDue(deps: AlertDeps, config: AlertConfig, report: AlertReport
     if (!(await alerts.claim(alert.cause, alert.openedAt, phase, leaseUntil))) continue;
     const notice = await noticeOf(alert, phase, deps.workerUrl);
     const outcome = await send(notice, config, {
-      fetch: deps.fetch ?? fetch,
+      // Called unbound, the global fetch throws "Illegal invocation" in workerd: wrap it.
+      fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
       now: deps.now,
       timeoutMs: deps.timeoutMs,
     });

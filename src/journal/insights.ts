@@ -11,6 +11,8 @@ export interface FailureGroup {
   /** One failed event of the group (its message is the group's example). */
   exampleKey: string;
   exampleMessage: string | null;
+  /** The automations the group's runs failed in (empty when a run failed before any: invalid payload, config). */
+  automations: string[];
 }
 
 export interface EventActions {
@@ -50,9 +52,20 @@ export interface RecoveryRun {
   to: number | null;
 }
 
-const FAILURE_GROUPS = `SELECT event_type, COALESCE(last_error_code, 'unknown') AS code, COUNT(*) AS n,
-    MIN(received_at) AS first_at, MAX(received_at) AS last_at, MAX(event_key) AS example_key
-  FROM events WHERE status = 'failed' GROUP BY event_type, code ORDER BY n DESC, last_at DESC LIMIT ?1`;
+/**
+ * Failed events by cause: event type and error code, with the automations that failed (the run's `result` names the
+ * automation it stopped at: `{"<automation>": {"failed": "<code>"}}`).
+ */
+const FAILURE_GROUPS = `SELECT event_type, code, COUNT(*) AS n, MIN(received_at) AS first_at, MAX(received_at) AS last_at,
+    MAX(event_key) AS example_key, GROUP_CONCAT(DISTINCT automation) AS automations
+  FROM (SELECT event_type, COALESCE(last_error_code, 'unknown') AS code, received_at, event_key,
+          (SELECT j.key FROM json_each(CASE WHEN json_valid(result) THEN result ELSE '{}' END) j
+            WHERE json_type(j.value, '$.failed') IS NOT NULL LIMIT 1) AS automation
+        FROM events WHERE status = 'failed')
+  GROUP BY event_type, code ORDER BY n DESC, last_at DESC LIMIT ?1`;
+
+const automationsOf = (row: Row) =>
+  typeof row.automations === 'string' && row.automations ? row.automations.split(',').sort() : [];
 
 export function createInsights(db: D1Database) {
   return {
@@ -69,6 +82,7 @@ export function createInsights(db: D1Database) {
         firstAt: Number(row.first_at),
         lastAt: Number(row.last_at),
         exampleKey: String(row.example_key),
+        automations: automationsOf(row),
       }));
     },
 
@@ -123,6 +137,7 @@ export function createInsights(db: D1Database) {
           lastAt: Number(row.last_at),
           exampleKey: String(row.example_key),
           exampleMessage: example?.last_error_message ? String(example.last_error_message) : null,
+          automations: automationsOf(row),
         });
       }
       return groups;

@@ -42,10 +42,15 @@ beforeAll(async () => {
   if (!present) return;
   const port = await freePort();
   origin = `http://127.0.0.1:${port}`;
-  dev = spawn(process.execPath, ['scripts/dev.mjs', '--port', String(port), '--persist-to', state], {
-    env: { ...process.env, LOGTO_ENDPOINT: '', LOGTO_TENANT_ID: '', WRANGLER_SEND_METRICS: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // --fast-crons: the crons (the journal sweep sends alerts) every 10 s instead of each minute.
+  dev = spawn(
+    process.execPath,
+    ['scripts/dev.mjs', '--port', String(port), '--persist-to', state, '--fast-crons'],
+    {
+      env: { ...process.env, LOGTO_ENDPOINT: '', LOGTO_TENANT_ID: '', WRANGLER_SEND_METRICS: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   dev.stdout?.on('data', (chunk) => {
     output += String(chunk);
   });
@@ -94,6 +99,15 @@ const emulator = (path, method, body) =>
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
+/** Polls `done` until it holds. */
+async function waitFor(done, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out:\n${output.slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /** Reloads `url` until `done(page)` holds (the runs are asynchronous). */
 async function until(url, done, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -130,6 +144,14 @@ describe.skipIf(!present)('the console in a browser (npm run dev)', () => {
     await until(`${origin}/console/failures`, async () =>
       (await page.content()).includes('organization.quota_exceeded'),
     );
+    // The alert: one notice for the group, at the stand-in receiver `npm run dev` points ALERT_WEBHOOK_URL at.
+    const alerts = async () =>
+      ((await (await emulator('/__emulator/alerts', 'GET')).json()).alerts ?? []).map((a) => a.text ?? '');
+    await waitFor(
+      async () =>
+        (await alerts()).some((text) => /alert: .*failed for good.*organization\.quota_exceeded/.test(text)),
+      45_000,
+    );
 
     // Filter the events: the failed ones, one opened with its timeline.
     await page.goto(`${origin}/console`);
@@ -156,6 +178,18 @@ describe.skipIf(!present)('the console in a browser (npm run dev)', () => {
     await until(`${origin}/console?status=done&type=PostRegister`, async () =>
       (await page.content()).includes('s-done'),
     );
+    // …and a resolved notice for every group that was announced, each announced once.
+    const typesIn = (texts, pattern) => texts.flatMap((text) => pattern.exec(text)?.slice(1, 2) ?? []);
+    const OPENED = /^logto-automations alert: .*failed for good: (\S+), code organization\.quota_exceeded/;
+    const RESOLVED =
+      /^logto-automations resolved: No failed (\S+) events with code organization\.quota_exceeded/;
+    const opened = typesIn(await alerts(), OPENED);
+    expect(opened.length).toBeGreaterThan(0);
+    expect(new Set(opened).size).toBe(opened.length);
+    await waitFor(async () => {
+      const resolved = new Set(typesIn(await alerts(), RESOLVED));
+      return opened.every((type) => resolved.has(type));
+    }, 45_000);
     await page.goto(`${origin}/console/health`);
     expect(await page.textContent('h1')).toBe('Health');
   }, 120_000);
