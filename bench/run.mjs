@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench -- <name>`: runs bench/<name>.ts (bundled for Node with esbuild). Names: token.
+// `npm run bench -- <name>`: runs bench/<name>.ts (bundled for Node with esbuild). Names: every bench/*.ts but the
+// helpers listed below — burst, governor, ingress, recovery, signup, size, token (docs/benchmarks.md).
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';

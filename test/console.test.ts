@@ -174,6 +174,7 @@ describe('console pages', () => {
 
     const groups = await b.go('http://worker.test/console/failures');
     expect(groups.html).toContain('role_not_found');
+    expect(groups.html).toContain('<td>signup-roles</td>');
     const confirmHref =
       /href="(\/console\/failures\/replay\?[^"]+)"/.exec(groups.html)?.[1]?.replaceAll('&amp;', '&') ?? '';
     const confirm = await b.go(`http://worker.test${confirmHref}`);

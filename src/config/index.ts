@@ -1,5 +1,3 @@
-import * as z from 'zod/mini';
-
 /**
  * Worker configuration, validated once from the environment. A bad value yields a Result naming the
  * variable and what is wrong with it — never its value (some are secrets) and never a stack trace.
@@ -49,15 +47,28 @@ export const text = (env: object, name: string): string => {
 
 const fail = (variable: string, reason: string): ConfigResult => ({ ok: false, variable, reason });
 
-const endpointSchema = z.url({ protocol: /^https?$/ }).check(
-  z.refine((value) => {
-    const url = new URL(value);
-    const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    return (url.protocol === 'https:' || local) && url.pathname.replace(/\/+$/, '') === '' && !url.search;
-  }),
-);
+/** `new URL(value)`, or undefined when it does not parse. */
+const urlOf = (value: string): URL | undefined => {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+};
 
-const tenantSchema = z.string().check(z.regex(/^[a-z0-9]{1,32}$/));
+/** An http(s) origin: https, or http on localhost; no path (a trailing slash is fine), no query. */
+const isEndpoint = (value: string): boolean => {
+  const url = /^https?:\/\//i.test(value) ? urlOf(value) : undefined;
+  const local = url !== undefined && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  return (
+    url !== undefined &&
+    (url.protocol === 'https:' || local) &&
+    url.pathname.replace(/\/+$/, '') === '' &&
+    !url.search
+  );
+};
+
+const TENANT = /^[a-z0-9]{1,32}$/;
 
 function parseAlgorithms(raw: string): JwtAlgorithm[] | undefined {
   if (!raw) return ['ES384'];
@@ -91,10 +102,10 @@ function resolveEndpoint(
   if (!tenant && !endpointRaw) {
     return fail('LOGTO_TENANT_ID', 'set LOGTO_TENANT_ID (Logto Cloud) or LOGTO_ENDPOINT (self-hosted)');
   }
-  if (tenant && !tenantSchema.safeParse(tenant).success) {
+  if (tenant && !TENANT.test(tenant)) {
     return fail('LOGTO_TENANT_ID', 'must be the lowercase tenant ID shown in Logto Console, e.g. "abc123"');
   }
-  if (endpointRaw && !endpointSchema.safeParse(endpointRaw).success) {
+  if (endpointRaw && !isEndpoint(endpointRaw)) {
     return fail(
       'LOGTO_ENDPOINT',
       'must be an https:// origin without path or query (http:// only for localhost)',
@@ -125,7 +136,7 @@ export function parseLogtoConfig(env: object): ConfigResult {
     );
   }
   const resourceOverride = text(env, 'LOGTO_MANAGEMENT_API_RESOURCE');
-  if (resourceOverride && !z.url().safeParse(resourceOverride).success) {
+  if (resourceOverride && !urlOf(resourceOverride)) {
     return fail(
       'LOGTO_MANAGEMENT_API_RESOURCE',
       'must be an absolute URL such as https://default.logto.app/api',

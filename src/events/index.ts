@@ -1,9 +1,11 @@
-import * as z from 'zod/mini';
+import type * as v from 'valibot';
 import { sha256Hex } from '../hash';
+import { looseObject, validate } from '../validation';
 import {
   DATA_EVENTS,
   EXCEPTION_EVENTS,
   entityEventSchema,
+  envelope,
   exceptionEventSchema,
   INTERACTION_EVENTS,
   interactionEventSchema,
@@ -14,12 +16,12 @@ import {
 
 export { DATA_EVENTS, EXCEPTION_EVENTS, INTERACTION_EVENTS } from './schemas';
 
-export type InteractionEvent = z.infer<typeof interactionEventSchema> & { family: 'interaction' };
-export type UserEvent = z.infer<typeof userEventSchema> & { family: 'user' };
-export type UserDataUpdatedEvent = z.infer<typeof userDataUpdatedSchema> & { family: 'user-data' };
-export type MembershipEvent = z.infer<typeof membershipEventSchema> & { family: 'membership' };
-export type EntityEvent = z.infer<typeof entityEventSchema> & { family: 'entity' };
-export type ExceptionEvent = z.infer<typeof exceptionEventSchema> & { family: 'exception' };
+export type InteractionEvent = v.InferOutput<typeof interactionEventSchema> & { family: 'interaction' };
+export type UserEvent = v.InferOutput<typeof userEventSchema> & { family: 'user' };
+export type UserDataUpdatedEvent = v.InferOutput<typeof userDataUpdatedSchema> & { family: 'user-data' };
+export type MembershipEvent = v.InferOutput<typeof membershipEventSchema> & { family: 'membership' };
+export type EntityEvent = v.InferOutput<typeof entityEventSchema> & { family: 'entity' };
+export type ExceptionEvent = v.InferOutput<typeof exceptionEventSchema> & { family: 'exception' };
 /** A well-formed payload whose event name this version does not know; recorded as ignored, not rejected. */
 export type UnknownEvent = { family: 'unknown'; event: string; createdAt: string; hookId: string } & Record<
   string,
@@ -37,14 +39,11 @@ export type LogtoEvent =
   | UnknownEvent;
 
 /** An event name this version does not know: only the envelope is checked. */
-const unknownEventSchema = z.looseObject({
-  createdAt: z.iso.datetime({ offset: true }),
-  hookId: z.string().check(z.minLength(1)),
-});
+const unknownEventSchema = looseObject(envelope);
 
 export type ParseResult = { ok: true; event: LogtoEvent } | { ok: false; reason: string };
 
-const FAMILIES: [readonly string[], z.ZodMiniType, LogtoEvent['family']][] = [
+const FAMILIES: [readonly string[], v.GenericSchema, LogtoEvent['family']][] = [
   [INTERACTION_EVENTS, interactionEventSchema, 'interaction'],
   [['User.Created', 'User.Deleted', 'User.SuspensionStatus.Updated'], userEventSchema, 'user'],
   [['User.Data.Updated'], userDataUpdatedSchema, 'user-data'],
@@ -52,11 +51,6 @@ const FAMILIES: [readonly string[], z.ZodMiniType, LogtoEvent['family']][] = [
   [DATA_EVENTS, entityEventSchema, 'entity'],
   [EXCEPTION_EVENTS, exceptionEventSchema, 'exception'],
 ];
-
-function describe(error: { issues: readonly { path: PropertyKey[]; message: string }[] }): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}` : 'invalid payload';
-}
 
 /**
  * Validates a parsed webhook body into a typed {@link LogtoEvent}. A payload must be an object with `event`,
@@ -70,9 +64,10 @@ export function parseLogtoEvent(value: unknown): ParseResult {
   if (typeof name !== 'string' || name.length === 0) return { ok: false, reason: 'event: missing' };
   const family = FAMILIES.find(([names]) => names.includes(name));
   const schema = family?.[1] ?? unknownEventSchema;
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) return { ok: false, reason: describe(parsed.error) };
-  return { ok: true, event: { ...(parsed.data as object), family: family?.[2] ?? 'unknown' } as LogtoEvent };
+  const parsed = validate(schema, value);
+  // The first issue's field; the message stays generic (`Invalid input`), as 400 answers have always said.
+  if (!parsed.ok) return { ok: false, reason: `${parsed.issues[0]?.path || '(root)'}: Invalid input` };
+  return { ok: true, event: { ...(parsed.value as object), family: family?.[2] ?? 'unknown' } as LogtoEvent };
 }
 
 /** The user or organization an event is about, when it has one. */

@@ -1,4 +1,4 @@
-import { errors, importJWK, type JSONWebKeySet, type JWK, type JWTHeaderParameters } from 'jose';
+import type { JSONWebKeySet, JWK, JWTHeaderParameters } from 'jose';
 import { AppError } from '../errors';
 import {
   backoffDelayMs,
@@ -29,6 +29,23 @@ export interface JwksCacheOptions {
   /** Least time between two fetches caused by an unknown `kid` (key rotation). Default 0: refetch on every miss. */
   refetchCooldownMs?: number;
 }
+
+/** No key of the set matches the token's `kid` and `alg` (after a refetch): the token is not Logto's. */
+export class JwksNoMatchingKeyError extends Error {
+  override readonly name = 'JwksNoMatchingKeyError';
+  readonly code = 'ERR_JWKS_NO_MATCHING_KEY';
+  constructor() {
+    super('no key in the JWKS matches the token');
+  }
+}
+
+/** WebCrypto import parameters of the algorithms a Logto tenant signs with (SUPPORTED_JWT_ALGORITHMS). */
+const KEY_PARAMS: Record<string, Parameters<SubtleCrypto['importKey']>[2]> = {
+  ES256: { name: 'ECDSA', namedCurve: 'P-256' },
+  ES384: { name: 'ECDSA', namedCurve: 'P-384' },
+  ES512: { name: 'ECDSA', namedCurve: 'P-521' },
+  RS256: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+};
 
 /** Resolves a JWT's verification key for jose's `jwtVerify`. */
 export type JwksKeyResolver = (header: JWTHeaderParameters) => Promise<CryptoKey>;
@@ -101,11 +118,14 @@ export function createJwksCache(options: JwksCacheOptions): JwksKeyResolver {
       const set = await flight.get(() => (current !== seen ? current?.set : undefined), load);
       jwk = pick(set, header);
     }
-    if (!jwk) throw new errors.JWKSNoMatchingKey();
+    const params = KEY_PARAMS[header.alg];
+    if (!jwk || !params) throw new JwksNoMatchingKeyError();
     const id = `${jwk.kid ?? ''}|${header.alg}|${jwk.x ?? jwk.n ?? ''}`;
     const cached = imported.get(id);
     if (cached) return cached;
-    const key = (await importJWK(jwk, header.alg)) as CryptoKey;
+    // jwtVerify still checks that the key's algorithm is the header's (jose's importJWK is not needed for that).
+    const { alg: _alg, use: _use, key_ops: _ops, ...material } = jwk;
+    const key = await crypto.subtle.importKey('jwk', material as JsonWebKey, params, false, ['verify']);
     imported.set(id, key);
     return key;
   };

@@ -1,7 +1,7 @@
-import { errors, type JWTPayload, jwtVerify } from 'jose';
+import { type JWTPayload, jwtVerify } from 'jose';
 import type { JwtAlgorithm } from '../config';
 import type { TokenCheck } from './errors';
-import { type JwksKeyResolver, JwksUnavailableError } from './jwks';
+import { type JwksKeyResolver, JwksNoMatchingKeyError, JwksUnavailableError } from './jwks';
 
 export interface TokenVerifierOptions {
   /** The tenant's keys (a per-isolate {@link createJwksCache}). */
@@ -27,20 +27,28 @@ const CLAIM_CHECKS: Record<string, TokenCheck> = {
   typ: 'type',
 };
 
+/** jose's errors told apart by their `code` (importing jose's `errors` namespace bundles every error class). */
 function classify(error: unknown): { check: TokenCheck; detail: string } {
   if (error instanceof JwksUnavailableError)
     return { check: 'jwks_unavailable', detail: 'JWKS could not be fetched' };
-  if (error instanceof errors.JWTExpired) return { check: 'expired', detail: 'exp is not in the future' };
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    const check = CLAIM_CHECKS[error.claim] ?? 'malformed';
-    return { check, detail: `claim "${error.claim}" does not match (${error.reason})` };
-  }
-  if (error instanceof errors.JOSEAlgNotAllowed) return { check: 'algorithm', detail: 'alg is not allowed' };
-  if (error instanceof errors.JWSSignatureVerificationFailed)
-    return { check: 'signature', detail: 'bad signature' };
-  if (error instanceof errors.JWKSNoMatchingKey)
+  if (error instanceof JwksNoMatchingKeyError)
     return { check: 'signature', detail: 'no JWKS key matches kid' };
-  if (error instanceof errors.JOSEError) return { check: 'malformed', detail: error.code };
+  const { code, claim, reason } = (error ?? {}) as { code?: unknown; claim?: string; reason?: string };
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return { check: 'expired', detail: 'exp is not in the future' };
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return {
+        check: CLAIM_CHECKS[String(claim)] ?? 'malformed',
+        detail: `claim "${claim}" does not match (${reason})`,
+      };
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return { check: 'algorithm', detail: 'alg is not allowed' };
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return { check: 'signature', detail: 'bad signature' };
+  }
+  if (typeof code === 'string' && /^ERR_J(OSE|WS|WT|WK)/.test(code))
+    return { check: 'malformed', detail: code };
   return { check: 'malformed', detail: 'not a verifiable JWT' };
 }
 

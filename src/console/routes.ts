@@ -1,14 +1,11 @@
-/** @jsxImportSource hono/jsx */
-
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { Child } from 'hono/jsx';
 import { Hono } from 'hono/tiny';
 import { decodeJwt } from 'jose';
 import type { Pipeline, Services } from '../composition';
 import { type EventStatus, isReplayable, type JournalEntry, type ListFilter } from '../journal';
 import { log } from '../log';
 import { releaseBatch, replayOrHold } from '../sweep';
+import { clearCookie, formOf, readCookie, writeCookie } from './http';
 import {
   challengeOf,
   createSessions,
@@ -32,6 +29,7 @@ import {
   EventsPage,
   FailuresPage,
   HealthPage,
+  type Html,
   Layout,
   MessagePage,
   type RuntimeHealth,
@@ -59,26 +57,20 @@ function parseTime(value: string | undefined): number | undefined {
 }
 
 /**
- * The operator console under `/console`, server-rendered (hono/jsx), signed in with Logto itself (authorization
+ * The operator console under `/console`, server-rendered (hono's html template), signed in with Logto itself (authorization
  * code + PKCE; the users or roles CONSOLE_USER_IDS / CONSOLE_ROLE_NAMES name). Every change is a POST form carrying
  * the session's CSRF token, besides the SameSite=Lax session cookie.
  */
 export function createConsoleRoutes(deps: ConsoleDeps) {
   const app = new Hono<ConsoleEnv>();
   const outbound = deps.fetch ?? ((input, init) => fetch(input, init));
-  const secure = (c: Context) => new URL(c.req.url).protocol === 'https:';
-  const page = (c: Context, title: string, body: Child, status = 200, operator?: Operator) =>
-    c.html(
-      <Layout title={title} operator={operator}>
-        {body}
-      </Layout>,
-      status as 200,
-    );
+  const page = (c: Context, title: string, body: Html, status = 200, operator?: Operator) =>
+    c.html(Layout({ title, operator, children: body }), status as 200);
 
   app.use('*', async (c, next) => {
     const settings = consoleSettings(c.env);
     if ('off' in settings)
-      return page(c, 'Console off', <MessagePage title="The console is off" message={settings.off} />, 503);
+      return page(c, 'Console off', MessagePage({ title: 'The console is off', message: settings.off }), 503);
     c.set('settings', settings);
     c.header('Cache-Control', 'no-store');
     c.header('X-Frame-Options', 'DENY');
@@ -95,13 +87,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       nonce: randomToken(18),
       next: safeNext(c.req.query('next')),
     };
-    setCookie(c, LOGIN_COOKIE, encodeLogin(login), {
-      path: '/console',
-      httpOnly: true,
-      secure: secure(c),
-      sameSite: 'Lax',
-      maxAge: 600,
-    });
+    writeCookie(c, LOGIN_COOKIE, encodeLogin(login), 600);
     const url = new URL(`${config.endpoint}/oidc/auth`);
     url.search = new URLSearchParams({
       client_id: settings.clientId,
@@ -120,10 +106,10 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   app.get('/callback', async (c) => {
     const settings = c.get('settings');
     const services = deps.services(c.env);
-    const login = decodeLogin(getCookie(c, LOGIN_COOKIE));
-    deleteCookie(c, LOGIN_COOKIE, { path: '/console' });
+    const login = decodeLogin(readCookie(c, LOGIN_COOKIE));
+    clearCookie(c, LOGIN_COOKIE);
     const fail = (message: string, status = 400) =>
-      page(c, 'Sign-in failed', <MessagePage title="Sign-in failed" message={message} />, status);
+      page(c, 'Sign-in failed', MessagePage({ title: 'Sign-in failed', message }), status);
     if (!login || login.state !== c.req.query('state'))
       return fail('This sign-in expired or was not started here.');
     const code = c.req.query('code');
@@ -149,39 +135,33 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     }
     const { id } = await createSessions(c.env.JOURNAL, deps.now).open(redeemed.userId, redeemed.display);
     log('info', 'console.signin', { userId: redeemed.userId });
-    setCookie(c, SESSION_COOKIE, id, {
-      path: '/console',
-      httpOnly: true,
-      secure: secure(c),
-      sameSite: 'Lax',
-      maxAge: SESSION_TTL_MS / 1000,
-    });
+    writeCookie(c, SESSION_COOKIE, id, SESSION_TTL_MS / 1000);
     return c.redirect(login.next, 303);
   });
 
   // Everything below needs a session; a POST also the session's CSRF token.
   app.use('*', async (c, next) => {
-    const operator = await createSessions(c.env.JOURNAL, deps.now).find(getCookie(c, SESSION_COOKIE));
+    const operator = await createSessions(c.env.JOURNAL, deps.now).find(readCookie(c, SESSION_COOKIE));
     if (!operator) {
       if (c.req.method !== 'GET') return c.text('sign in first', 401);
       const path = new URL(c.req.url);
       return c.redirect(`/console/login?next=${encodeURIComponent(path.pathname + path.search)}`, 302);
     }
     if (c.req.method === 'POST') {
-      const form = await c.req.parseBody();
-      if (form.csrf !== operator.csrf) return c.text('stale form: reload the page', 403);
+      const form = await formOf(c);
+      if (form.get('csrf') !== operator.csrf) return c.text('stale form: reload the page', 403);
     }
     c.set('operator', operator);
     await next();
   });
 
   app.post('/logout', async (c) => {
-    await createSessions(c.env.JOURNAL, deps.now).close(getCookie(c, SESSION_COOKIE));
-    deleteCookie(c, SESSION_COOKIE, { path: '/console' });
+    await createSessions(c.env.JOURNAL, deps.now).close(readCookie(c, SESSION_COOKIE));
+    clearCookie(c, SESSION_COOKIE);
     return page(
       c,
       'Signed out',
-      <MessagePage title="Signed out" message="You are signed out of the console." />,
+      MessagePage({ title: 'Signed out', message: 'You are signed out of the console.' }),
     );
   });
 
@@ -232,13 +212,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       params.set('cursor', nextCursor);
       nextHref = `/console?${params}`;
     }
-    return page(
-      c,
-      'Events',
-      <EventsPage filters={filters} entries={entries} nextHref={nextHref} notice={notice} />,
-      200,
-      c.get('operator'),
-    );
+    return page(c, 'Events', EventsPage({ filters, entries, nextHref, notice }), 200, c.get('operator'));
   });
 
   const eventPage = async (c: Context<ConsoleEnv>, entry: JournalEntry, notice?: string) => {
@@ -256,15 +230,15 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     return page(
       c,
       entry.eventType,
-      <EventPage
-        entry={entry}
-        actions={actions}
-        calls={calls}
-        operator={c.get('operator')}
-        payload={payload}
-        replayable={isReplayable(entry)}
-        notice={notice}
-      />,
+      EventPage({
+        entry,
+        actions,
+        calls,
+        operator: c.get('operator'),
+        payload,
+        replayable: isReplayable(entry),
+        notice,
+      }),
       200,
       c.get('operator'),
     );
@@ -276,7 +250,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       return page(
         c,
         'Not found',
-        <MessagePage title="Not found" message="No such event." />,
+        MessagePage({ title: 'Not found', message: 'No such event.' }),
         404,
         c.get('operator'),
       );
@@ -293,7 +267,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       return page(
         c,
         'Not found',
-        <MessagePage title="Not found" message="No such event." />,
+        MessagePage({ title: 'Not found', message: 'No such event.' }),
         404,
         c.get('operator'),
       );
@@ -306,7 +280,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
 
   app.get('/failures', async (c) => {
     const groups = await deps.pipelines(c.env).journal.insights.failureGroups();
-    return page(c, 'Failures', <FailuresPage groups={groups} now={deps.now()} />, 200, c.get('operator'));
+    return page(c, 'Failures', FailuresPage({ groups, now: deps.now() }), 200, c.get('operator'));
   });
 
   app.get('/failures/replay', async (c) => {
@@ -318,14 +292,14 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     return page(
       c,
       'Replay',
-      <ConfirmReplayPage
-        type={type}
-        code={code}
-        count={keys.length}
-        held={keys.length > maxUsers}
-        maxUsers={maxUsers}
-        operator={c.get('operator')}
-      />,
+      ConfirmReplayPage({
+        type,
+        code,
+        count: keys.length,
+        held: keys.length > maxUsers,
+        maxUsers,
+        operator: c.get('operator'),
+      }),
       200,
       c.get('operator'),
     );
@@ -333,9 +307,9 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
 
   app.post('/failures/replay', async (c) => {
     const pipeline = deps.pipelines(c.env);
-    const form = await c.req.parseBody();
-    const type = String(form.type ?? '');
-    const code = String(form.code ?? '');
+    const form = await formOf(c);
+    const type = form.get('type') ?? '';
+    const code = form.get('code') ?? '';
     const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_GROUP_REPLAY);
     const entries = keys.map((eventKey) => ({ eventKey, eventType: type, subject: null, status: 'failed' }));
     const operator = c.get('operator');
@@ -358,7 +332,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
 
   app.get('/batches', async (c) => {
     const batches = await deps.pipelines(c.env).journal.batches.list({ limit: 100 });
-    return page(c, 'Held batches', <BatchesPage batches={batches} />, 200, c.get('operator'));
+    return page(c, 'Held batches', BatchesPage({ batches }), 200, c.get('operator'));
   });
 
   app.get('/batches/:id', async (c) => {
@@ -368,18 +342,12 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       return page(
         c,
         'Not found',
-        <MessagePage title="Not found" message="No such batch." />,
+        MessagePage({ title: 'Not found', message: 'No such batch.' }),
         404,
         c.get('operator'),
       );
     const items = await batches.items(batch.batchId, { limit: 100 });
-    return page(
-      c,
-      'Batch',
-      <BatchPage batch={batch} items={items} operator={c.get('operator')} />,
-      200,
-      c.get('operator'),
-    );
+    return page(c, 'Batch', BatchPage({ batch, items, operator: c.get('operator') }), 200, c.get('operator'));
   });
 
   app.post('/batches/:id/:decision{approve|discard}', async (c) => {
@@ -415,13 +383,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       const { exp } = decodeJwt(await services.tokens.getToken());
       if (typeof exp === 'number') runtime.tokenExpiresAt = exp * 1000;
     } catch {}
-    return page(
-      c,
-      'Health',
-      <HealthPage health={health} now={deps.now()} runtime={runtime} />,
-      200,
-      c.get('operator'),
-    );
+    return page(c, 'Health', HealthPage({ health, now: deps.now(), runtime }), 200, c.get('operator'));
   });
 
   return app;
