@@ -21,7 +21,10 @@ CREATE TABLE IF NOT EXISTS console_sessions (
   -- Sent back with every form (and compared) besides the SameSite cookie.
   csrf TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
+  expires_at INTEGER NOT NULL,
+  -- When the operator's access (CONSOLE_USER_IDS, or a role in CONSOLE_ROLE_NAMES read from Logto) was last checked:
+  -- a removed operator is signed out within minutes, not at expiry.
+  checked_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS console_sessions_expiry ON console_sessions (expires_at);
 

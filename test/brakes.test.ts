@@ -198,6 +198,33 @@ describe('brakes on bulk replay', () => {
   });
 });
 
+describe('brakes on bulk replay: the share of the tenant', () => {
+  it('a replay of more than maxShare of the tenant (from 10 events) is held even under maxUsers', async () => {
+    recipes({ maxUsers: 1000, maxShare: 0.05 });
+    const { emulator, journal } = pipeline;
+    emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
+    for (let i = 0; i < 12; i++) await emulator.signUp({ username: `share-replay${i}` });
+    await pipeline.drain();
+    emulator.faults.clear();
+    const failed = (await journal.events.list({ status: 'failed', limit: 100 })).entries.length;
+    expect(failed).toBeGreaterThanOrEqual(12);
+    expect(emulator.store.users.size * 0.05).toBeLessThan(failed);
+    const dry = await admin('/replay', {
+      method: 'POST',
+      body: JSON.stringify({ status: 'failed', dryRun: true }),
+    });
+    expect(dry.body).toMatchObject({
+      wouldHold: true,
+      reason: expect.stringMatching(/maxShare 0.05 of \d+ users/),
+    });
+    const held = await admin('/replay', { method: 'POST', body: JSON.stringify({ status: 'failed' }) });
+    expect(held.body).toMatchObject({ held: { count: failed } });
+    const id = encodeURIComponent((held.body.held as { batchId: string }).batchId);
+    await admin(`/batches/${id}/approve`, { method: 'POST' });
+    await pipeline.drain();
+  });
+});
+
 describe('brakes from the CLI (npm run ops)', () => {
   it('failed --dry-run counts, failed holds, batches/batch show the preview, approve acts', async () => {
     recipes({ maxUsers: 2, maxShare: null });

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EMULATOR_APP } from '../emulator';
 import { callWorker, createUserViaApi, setupPipeline } from './pipeline';
+import { testRuntime } from './worker-entry';
 
 /**
  * The operator console through the Worker: sign-in with Logto (authorization code + PKCE against the emulator),
@@ -131,6 +132,60 @@ describe('console sign-in', () => {
       'http://worker.test/console/login?next=https%3A%2F%2Fevil.test%2F',
     );
     expect(landed.url).toBe('http://worker.test/console');
+  });
+
+  it('a tampered login cookie or a CR/LF target cannot send the operator off the console after sign-in', async () => {
+    const b = browser();
+    const login = await b.send('http://worker.test/console/login?next=%2Fconsole%2F%0D%0AX-Injected%3A%201');
+    const cookie = JSON.parse(atob((b.jar.get('console_login') ?? '').replace(/-/g, '+').replace(/_/g, '/')));
+    expect(cookie.next).toBe('/console');
+    b.jar.set(
+      'console_login',
+      btoa(JSON.stringify({ ...cookie, next: 'https://evil.test/phish' }))
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+        .replace(/=+$/, ''),
+    );
+    const form = await b.go(login.headers.get('location') ?? '');
+    const params = new URL(form.url).searchParams;
+    params.set('identifier', 'ops-alice');
+    const landed = await b.go(form.url.split('?')[0] ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: params.toString(),
+    });
+    expect(landed.url).toBe('http://worker.test/console');
+  });
+
+  it('an operator taken off the list is signed out at once; one whose role was removed within minutes', async () => {
+    const { emulator } = pipeline;
+    const b = browser();
+    expect((await b.signIn('ops-alice')).response.status).toBe(200);
+    const saved = consoleEnv;
+    try {
+      consoleEnv = { ...saved, CONSOLE_USER_IDS: 'somebody-else', CONSOLE_ROLE_NAMES: '' } as Env;
+      const out = await b.send('http://worker.test/console');
+      expect(out.status).toBe(302);
+      expect(out.headers.get('location')).toMatch(/^\/console\/login/);
+    } finally {
+      consoleEnv = saved;
+    }
+    // The session was closed, not just refused: back on the list, it still has to sign in again.
+    expect((await b.send('http://worker.test/console')).status).toBe(302);
+
+    const roleUser = await createUserViaApi(emulator, { username: 'by-role' });
+    emulator.store.userRoles.set(roleUser.id, new Set(['role-console']));
+    const r = browser();
+    expect((await r.signIn('by-role')).response.status).toBe(200);
+    emulator.store.userRoles.set(roleUser.id, new Set());
+    // Within the recheck period the session stands; after it, Logto's roles are read again and it ends.
+    expect((await r.send('http://worker.test/console')).status).toBe(200);
+    testRuntime.now = () => Date.now() + 6 * 60_000;
+    try {
+      expect((await r.send('http://worker.test/console')).status).toBe(302);
+    } finally {
+      testRuntime.now = undefined;
+    }
   });
 
   it('is off, with the reason, when CONSOLE_CLIENT_ID or the allowed users are missing', async () => {

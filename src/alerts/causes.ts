@@ -32,7 +32,8 @@ export interface Evaluation {
  * Identifiers, codes and names go into messages only when they look like one: an event type or error code that a
  * custom handler or a sender made up could otherwise carry an email or a value.
  */
-export const label = (value: string) => (/^[A-Za-z0-9_.:/-]{1,120}$/.test(value) ? value : '(other)');
+// No `/`: an event type from a signed callback must not become a URL in the receiver's client.
+export const label = (value: string) => (/^[A-Za-z0-9_.:-]{1,120}$/.test(value) ? value : '(other)');
 
 export const failureCause = (eventType: string, code: string) =>
   `failure:${JSON.stringify([eventType, code])}`;

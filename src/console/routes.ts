@@ -3,9 +3,10 @@ import { Hono } from 'hono/tiny';
 import type { Pipeline, Services } from '../composition';
 import { type EventStatus, isReplayable, type JournalEntry, type ListFilter } from '../journal';
 import { log } from '../log';
-import { releaseBatch, replayOrHold } from '../sweep';
+import { overLimit, releaseBatch, replayOrHold, tenantSizeFor } from '../sweep';
 import { clearCookie, formOf, readCookie, writeCookie } from './http';
 import {
+  ACCESS_RECHECK_MS,
   challengeOf,
   createSessions,
   decodeLogin,
@@ -60,6 +61,15 @@ function parseTime(value: string | undefined): number | undefined {
  * code + PKCE; the users or roles CONSOLE_USER_IDS / CONSOLE_ROLE_NAMES name). Every change is a POST form carrying
  * the session's CSRF token, besides the SameSite=Lax session cookie.
  */
+/** May this Logto user use the console: listed in CONSOLE_USER_IDS, or holding a role CONSOLE_ROLE_NAMES names. */
+async function mayUse(services: Services, settings: ConsoleSettings, userId: string): Promise<boolean> {
+  if (settings.userIds.includes(userId)) return true;
+  if (settings.roleNames.length === 0) return false;
+  for await (const role of services.logto.users.listRoles(userId))
+    if (settings.roleNames.includes(role.name)) return true;
+  return false;
+}
+
 export function createConsoleRoutes(deps: ConsoleDeps) {
   const app = new Hono<ConsoleEnv>();
   const outbound = deps.fetch ?? ((input, init) => fetch(input, init));
@@ -120,12 +130,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       nonce: login.nonce,
     });
     if (!redeemed.ok) return fail(redeemed.reason, 502);
-    let allowed = settings.userIds.includes(redeemed.userId);
-    if (!allowed && settings.roleNames.length > 0) {
-      for await (const role of services.logto.users.listRoles(redeemed.userId))
-        if (settings.roleNames.includes(role.name)) allowed = true;
-    }
-    if (!allowed) {
+    if (!(await mayUse(services, settings, redeemed.userId))) {
       log('warn', 'console.refused', { userId: redeemed.userId });
       return fail(
         `Your Logto account (${redeemed.userId}) may not use this console: add it to CONSOLE_USER_IDS or give it a role named in CONSOLE_ROLE_NAMES.`,
@@ -135,12 +140,27 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const { id } = await createSessions(c.env.JOURNAL, deps.now).open(redeemed.userId, redeemed.display);
     log('info', 'console.signin', { userId: redeemed.userId });
     writeCookie(c, SESSION_COOKIE, id, SESSION_TTL_MS / 1000);
-    return c.redirect(login.next, 303);
+    return c.redirect(safeNext(login.next), 303);
   });
 
-  // Everything below needs a session; a POST also the session's CSRF token.
+  // Everything below needs a session whose operator is still allowed; a POST also the session's CSRF token.
   app.use('*', async (c, next) => {
-    const operator = await createSessions(c.env.JOURNAL, deps.now).find(readCookie(c, SESSION_COOKIE));
+    const sessions = createSessions(c.env.JOURNAL, deps.now);
+    const sessionId = readCookie(c, SESSION_COOKIE);
+    let operator = await sessions.find(sessionId);
+    // Taken off CONSOLE_USER_IDS, or their role removed in Logto (read again every few minutes): signed out.
+    if (operator && sessionId && !c.get('settings').userIds.includes(operator.userId)) {
+      const stale = deps.now() - operator.checkedAt > ACCESS_RECHECK_MS;
+      const allowed = stale
+        ? await mayUse(deps.services(c.env), c.get('settings'), operator.userId)
+        : c.get('settings').roleNames.length > 0;
+      if (allowed && stale) await sessions.checked(sessionId);
+      if (!allowed) {
+        await sessions.close(sessionId);
+        log('warn', 'console.revoked', { userId: operator.userId });
+        operator = undefined;
+      }
+    }
     if (!operator) {
       if (c.req.method !== 'GET') return c.text('sign in first', 401);
       const path = new URL(c.req.url);
@@ -287,7 +307,9 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const type = c.req.query('type') ?? '';
     const code = c.req.query('code') ?? '';
     const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_GROUP_REPLAY);
-    const { maxUsers } = pipeline.recipes.brakes;
+    const { brakes } = pipeline.recipes;
+    const tenant = await tenantSizeFor(keys.length, brakes, deps.services(c.env).logto);
+    const { maxUsers } = brakes;
     return page(
       c,
       'Replay',
@@ -295,7 +317,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
         type,
         code,
         count: keys.length,
-        held: keys.length > maxUsers,
+        held: overLimit(keys.length, tenant, brakes) !== null,
         maxUsers,
         operator: c.get('operator'),
       }),
@@ -312,11 +334,13 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_GROUP_REPLAY);
     const entries = keys.map((eventKey) => ({ eventKey, eventType: type, subject: null, status: 'failed' }));
     const operator = c.get('operator');
+    const { brakes } = pipeline.recipes;
     const outcome = await replayOrHold(
       pipeline,
       entries,
-      pipeline.recipes.brakes,
+      brakes,
       `replay:${deps.now()}:${randomToken(6)}`,
+      await tenantSizeFor(entries.length, brakes, deps.services(c.env).logto),
     );
     log('info', 'console.replay_group', {
       by: operator.userId,

@@ -9,7 +9,12 @@ export interface Operator {
   userId: string;
   display: string;
   csrf: string;
+  /** When the operator's access was last checked against the settings and Logto's roles. */
+  checkedAt: number;
 }
+
+/** A session's access is checked again against Logto's roles this often (the ID list at every request). */
+export const ACCESS_RECHECK_MS = 5 * 60_000;
 
 /** Sessions last this long; signing in again is one redirect when Logto's own session is alive. */
 export const SESSION_TTL_MS = 8 * 3_600_000;
@@ -42,7 +47,12 @@ export function decodeLogin(cookie: string | undefined): LoginState | undefined 
   try {
     const text = atob(cookie.replace(/-/g, '+').replace(/_/g, '/'));
     const value = JSON.parse(text) as LoginState;
-    return typeof value.state === 'string' && typeof value.verifier === 'string' ? value : undefined;
+    return typeof value.state === 'string' &&
+      typeof value.verifier === 'string' &&
+      typeof value.nonce === 'string' &&
+      typeof value.next === 'string'
+      ? value
+      : undefined;
   } catch {
     return undefined;
   }
@@ -50,7 +60,7 @@ export function decodeLogin(cookie: string | undefined): LoginState | undefined 
 
 /** Only same-console paths are followed after sign-in (never an absolute URL: no open redirect). */
 export const safeNext = (next: string | undefined) =>
-  next && /^\/console(\/[^/\\]|$|\?)/.test(next) && !next.startsWith('//') ? next : '/console';
+  next && /^\/console(?:[/?][\x21-\x7e]*)?$/.test(next) && !/\\|\/\//.test(next) ? next : '/console';
 
 export interface LogtoSignIn {
   endpoint: string;
@@ -133,24 +143,36 @@ export function createSessions(db: D1Database, now: () => number) {
         db.prepare('DELETE FROM console_sessions WHERE expires_at < ?1').bind(at),
         db
           .prepare(
-            `INSERT INTO console_sessions (session_hash, user_id, display, csrf, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
+            `INSERT INTO console_sessions (session_hash, user_id, display, csrf, created_at, expires_at, checked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)`,
           )
           .bind(await sha256Hex(id), userId, display.slice(0, 200), csrf, at, at + SESSION_TTL_MS),
       ]);
-      return { id, operator: { userId, display, csrf } };
+      return { id, operator: { userId, display, csrf, checkedAt: at } };
     },
     async find(id: string | undefined): Promise<Operator | undefined> {
       if (!id || id.length > 100) return undefined;
       const row = await db
         .prepare(
-          'SELECT user_id, display, csrf FROM console_sessions WHERE session_hash = ?1 AND expires_at > ?2',
+          'SELECT user_id, display, csrf, checked_at FROM console_sessions WHERE session_hash = ?1 AND expires_at > ?2',
         )
         .bind(await sha256Hex(id), now())
         .first<Record<string, unknown>>();
       return row
-        ? { userId: String(row.user_id), display: String(row.display), csrf: String(row.csrf) }
+        ? {
+            userId: String(row.user_id),
+            display: String(row.display),
+            csrf: String(row.csrf),
+            checkedAt: Number(row.checked_at),
+          }
         : undefined;
+    },
+    /** Records that the session's access was checked now. */
+    async checked(id: string): Promise<void> {
+      await db
+        .prepare('UPDATE console_sessions SET checked_at = ?2 WHERE session_hash = ?1')
+        .bind(await sha256Hex(id), now())
+        .run();
     },
     async close(id: string | undefined) {
       if (id)

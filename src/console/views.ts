@@ -180,7 +180,7 @@ export function ConfirmReplayPage(props: {
   return html`<h1>Replay a failure group</h1>
 <p><strong>${props.count}</strong> failed <code>${props.type}</code> event(s) with <code>${props.code}</code>.</p>${
     props.held &&
-    html`<p class="warn">More than maxUsers (${props.maxUsers}): they will be held as a batch for approval.</p>`
+    html`<p class="warn">Over the brakes (maxUsers ${props.maxUsers}, or maxShare of the tenant): they will be held as a batch for approval.</p>`
   }
 <form method="post" action="/console/failures/replay">${csrf(props.operator)}
 <input type="hidden" name="type" value="${props.type}"><input type="hidden" name="code" value="${props.code}">

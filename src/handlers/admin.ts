@@ -12,7 +12,7 @@ import {
   REPLAYABLE,
 } from '../journal';
 import { log } from '../log';
-import { holdReplay, releaseBatch } from '../sweep';
+import { holdReplay, overLimit, releaseBatch, tenantSizeFor } from '../sweep';
 import { runRecovery } from './scheduled';
 
 interface AdminDeps {
@@ -205,9 +205,10 @@ export function createAdminRoutes(deps: AdminDeps) {
         return badRequest(c, `eventKeys must be an array of at most ${MAX_BULK_REPLAY} event keys`);
       }
       const keys = [...new Set(body.eventKeys as string[])];
-      const overLimit = keys.length > pipeline.recipes.brakes.maxUsers;
+      const brakes = pipeline.recipes.brakes;
+      const tenant = await tenantSizeFor(keys.length, brakes, deps.services(c.env).logto);
       // The rows are read only when they are needed: a dry run's count, or a held batch's preview.
-      if (!dryRun && !overLimit) return c.json(await replay(c.env, keys), 202);
+      if (!dryRun && !overLimit(keys.length, tenant, brakes)) return c.json(await replay(c.env, keys), 202);
       for (const key of keys) {
         const entry = await journal.events.get(key);
         if (entry) entries.push(entry);
@@ -237,17 +238,20 @@ export function createAdminRoutes(deps: AdminDeps) {
       entries = entries.slice(0, MAX_HELD_REPLAY);
     }
     const brakes = pipeline.recipes.brakes;
+    const tenantUsers = await tenantSizeFor(entries.length, brakes, deps.services(c.env).logto);
     if (dryRun) {
+      const reason = overLimit(entries.length, tenantUsers, brakes);
       return c.json({
         dryRun: true,
         count: entries.length,
         capped,
-        wouldHold: entries.length > brakes.maxUsers,
+        wouldHold: reason !== null,
+        ...(reason ? { reason } : {}),
         maxUsers: brakes.maxUsers,
       });
     }
     const batchId = `replay:${deps.now()}:${crypto.randomUUID().slice(0, 8)}`;
-    const held = await holdReplay({ journal }, entries, brakes, batchId);
+    const held = await holdReplay({ journal }, entries, brakes, batchId, tenantUsers);
     if (held) {
       log('warn', 'batch.held', { batchId, kind: 'replay', count: held.count, reason: held.reason });
       return c.json({ held, capped }, 202);

@@ -1,5 +1,6 @@
 import type { BatchKind, HeldBatch, HeldItem, Journal, NewEvent } from '../journal';
 import { log } from '../log';
+import type { LogtoClient } from '../logto-client';
 import type { Enqueue } from '../pipeline';
 
 /** `brakes` in automations.config.ts. */
@@ -124,14 +125,36 @@ export async function settleCollected(
   return { batch: await batches.get(batchId), released, held: null };
 }
 
+/**
+ * The tenant's user count (`Total-Number` of a one-user page: one Management API call), for the share limit; null
+ * when Logto cannot tell (the share limit is then not applied, `maxUsers` still is).
+ */
+export async function tenantUserCount(logto: Pick<LogtoClient, 'request'>): Promise<number | null> {
+  try {
+    const query = new URLSearchParams({ page: '1', page_size: '1' });
+    const { headers } = await logto.request('GET', '/users', { query, governorWaitMs: 10_000 });
+    const total = Number(headers.get('total-number'));
+    return headers.has('total-number') && Number.isFinite(total) ? total : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The tenant's size when the share limit could matter for `count` users, else null (no Logto call). */
+export const tenantSizeFor = (count: number, brakes: BrakeSettings, logto: Pick<LogtoClient, 'request'>) =>
+  brakes.maxShare !== null && count >= SHARE_FLOOR && count <= brakes.maxUsers
+    ? tenantUserCount(logto)
+    : Promise.resolve(null);
+
 /** Holds a bulk replay over the limits: its keys become a `held` batch; null when within them (replay now). */
 export async function holdReplay(
   deps: Pick<BrakeDeps, 'journal'>,
   keys: readonly { eventKey: string; eventType: string; subject: string | null; status: string }[],
   brakes: BrakeSettings,
   batchId: string,
+  tenantUsers: number | null = null,
 ): Promise<{ batchId: string; count: number; reason: string } | null> {
-  const reason = overLimit(keys.length, null, brakes);
+  const reason = overLimit(keys.length, tenantUsers, brakes);
   if (!reason) return null;
   const kind: BatchKind = 'replay';
   await deps.journal.batches.open(batchId, kind, 'held', reason);
@@ -156,11 +179,12 @@ export async function replayOrHold(
   entries: readonly { eventKey: string; eventType: string; subject: string | null; status: string }[],
   brakes: BrakeSettings,
   batchId: string,
+  tenantUsers: number | null = null,
 ): Promise<
   | { held: { batchId: string; count: number; reason: string } }
   | { held?: undefined; replayed: string[]; skipped: string[] }
 > {
-  const held = await holdReplay(deps, entries, brakes, batchId);
+  const held = await holdReplay(deps, entries, brakes, batchId, tenantUsers);
   if (held) return { held };
   const { reopened, skipped } = await deps.enqueue.reopen(entries.map((entry) => entry.eventKey));
   return { replayed: reopened.map((entry) => entry.eventKey), skipped };

@@ -294,5 +294,6 @@ export {
   releaseBatch,
   replayOrHold,
   settleCollected,
+  tenantSizeFor,
 } from './brakes';
 export { DEFAULT_RECOVERY, type HookRecovery, type RecoveryOptions, recoverDeliveries } from './recovery';
