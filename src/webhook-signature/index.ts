@@ -10,22 +10,26 @@ export type SignatureResult =
 /** Logto signs with lowercase hex HMAC-SHA256 (64 characters), no prefix (L `utils/sign.ts`). */
 const LOGTO_SIGNATURE = /^[0-9a-f]{64}$/;
 
-const keyCache = new Map<string, Promise<CryptoKey>>();
+/**
+ * Imported verify keys, as values: a pending import is never shared, because workerd cancels it when the request that
+ * started it ends and another request awaiting it would hang (the runtime rule, docs/architecture.md). Two requests
+ * that race on a new secret each import it once; the last one stored wins, both are the same key.
+ */
+const keyCache = new Map<string, CryptoKey>();
 
 /** An HMAC-SHA256 verify key: the secret's UTF-8 bytes, or the given bytes (Standard Webhooks' `whsec_` secrets). */
-function hmacKey(secret: string, bytes?: Uint8Array): Promise<CryptoKey> {
+async function hmacKey(secret: string, bytes?: Uint8Array): Promise<CryptoKey> {
   const cacheKey = bytes ? `bytes:${secret}` : `utf8:${secret}`;
-  let key = keyCache.get(cacheKey);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      'raw',
-      bytes ?? new TextEncoder().encode(secret),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['verify'],
-    );
-    keyCache.set(cacheKey, key);
-  }
+  const cached = keyCache.get(cacheKey);
+  if (cached) return cached;
+  const key = await crypto.subtle.importKey(
+    'raw',
+    bytes ?? new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  );
+  keyCache.set(cacheKey, key);
   return key;
 }
 
