@@ -230,6 +230,7 @@ describe('console pages', () => {
     const groups = await b.go('http://worker.test/console/failures');
     expect(groups.html).toContain('role_not_found');
     expect(groups.html).toContain('<td>signup-roles</td>');
+    expect(groups.html).toContain('no role named');
     const confirmHref =
       /href="(\/console\/failures\/replay\?[^"]+)"/.exec(groups.html)?.[1]?.replaceAll('&amp;', '&') ?? '';
     const confirm = await b.go(`http://worker.test${confirmHref}`);

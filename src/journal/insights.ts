@@ -122,25 +122,20 @@ export function createInsights(db: D1Database) {
 
     /** Failed events grouped by event type and error code, largest first. */
     async failureGroups(limit = 50): Promise<FailureGroup[]> {
-      const { results } = await db.prepare(FAILURE_GROUPS).bind(limit).all<Row>();
-      const groups: FailureGroup[] = [];
-      for (const row of results) {
-        const example = await db
-          .prepare('SELECT last_error_message FROM events WHERE event_key = ?1')
-          .bind(row.example_key)
-          .first<Row>();
-        groups.push({
-          eventType: String(row.event_type),
-          code: String(row.code),
-          count: Number(row.n),
-          firstAt: Number(row.first_at),
-          lastAt: Number(row.last_at),
-          exampleKey: String(row.example_key),
-          exampleMessage: example?.last_error_message ? String(example.last_error_message) : null,
-          automations: automationsOf(row),
-        });
-      }
-      return groups;
+      const causes = await this.failureCauses(limit);
+      if (causes.length === 0) return [];
+      // The example messages in one read, not one per group.
+      const { results } = await db
+        .prepare(
+          'SELECT event_key, last_error_message FROM events WHERE event_key IN (SELECT value FROM json_each(?1))',
+        )
+        .bind(JSON.stringify(causes.map((cause) => cause.exampleKey)))
+        .all<Row>();
+      const messages = new Map(results.map((row) => [String(row.event_key), row.last_error_message]));
+      return causes.map((cause) => {
+        const message = messages.get(cause.exampleKey);
+        return { ...cause, exampleMessage: message ? String(message) : null };
+      });
     },
 
     /** The failed events of one group (keys, newest first), at most `limit`. */
