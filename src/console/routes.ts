@@ -263,16 +263,18 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     );
   };
 
+  const notFound = (c: Context<ConsoleEnv>, what: 'event' | 'batch') =>
+    page(
+      c,
+      'Not found',
+      MessagePage({ title: 'Not found', message: `No such ${what}.` }),
+      404,
+      c.get('operator'),
+    );
+
   app.get('/events/:key', async (c) => {
     const entry = await deps.pipelines(c.env).journal.events.get(c.req.param('key'));
-    if (!entry)
-      return page(
-        c,
-        'Not found',
-        MessagePage({ title: 'Not found', message: 'No such event.' }),
-        404,
-        c.get('operator'),
-      );
+    if (!entry) return notFound(c, 'event');
     return eventPage(c, entry);
   });
 
@@ -282,14 +284,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const { reopened } = await enqueue.reopen([key]);
     log('info', 'console.replay', { by: c.get('operator').userId, eventKey: key, replayed: reopened.length });
     const entry = await journal.events.get(key);
-    if (!entry)
-      return page(
-        c,
-        'Not found',
-        MessagePage({ title: 'Not found', message: 'No such event.' }),
-        404,
-        c.get('operator'),
-      );
+    if (!entry) return notFound(c, 'event');
     return eventPage(
       c,
       entry,
@@ -361,14 +356,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   app.get('/batches/:id', async (c) => {
     const { batches } = deps.pipelines(c.env).journal;
     const batch = await batches.get(c.req.param('id'));
-    if (!batch)
-      return page(
-        c,
-        'Not found',
-        MessagePage({ title: 'Not found', message: 'No such batch.' }),
-        404,
-        c.get('operator'),
-      );
+    if (!batch) return notFound(c, 'batch');
     const items = await batches.items(batch.batchId, { limit: 100 });
     return page(c, 'Batch', BatchPage({ batch, items, operator: c.get('operator') }), 200, c.get('operator'));
   });
