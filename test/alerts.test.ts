@@ -6,6 +6,7 @@ import { parseAlertConfig } from '../src/config';
 import { createWorker } from '../src/handlers';
 import { createJournal } from '../src/journal';
 import { verifyStandardWebhook } from '../src/webhook-signature';
+import { captureLogs } from './helpers';
 import { callWorker, runCron, SIGNUP_ROLES, setupPipeline } from './pipeline';
 import worker, { testRuntime } from './worker-entry';
 
@@ -97,23 +98,6 @@ async function minuteCron(workerEnv: Env = alertEnv, time?: number) {
 }
 
 const texts = () => received.map((entry) => (JSON.parse(entry.body) as { text: string }).text);
-
-/** Log lines of the Worker (JSON), captured. */
-function captureLogs() {
-  const lines: Record<string, unknown>[] = [];
-  const raw: string[] = [];
-  for (const level of ['log', 'warn', 'error'] as const)
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      const text = args.map(String).join(' ');
-      raw.push(text);
-      try {
-        lines.push(JSON.parse(text));
-      } catch {
-        lines.push({ unstructured: text });
-      }
-    });
-  return { lines, raw };
-}
 
 /** Journals an event that ended `failed` with `code` (its body and message carry an email). */
 async function seedFailed(key: string, eventType: string, code: string, time?: number) {

@@ -43,6 +43,17 @@ async function admin(path: string, init: RequestInit = {}) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** Signs up `n` users whose runs fail for good: Logto refuses every organization create (403, not retryable). */
+async function failingSignUps(prefix: string, n: number) {
+  const { emulator } = pipeline;
+  emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
+  const users = [];
+  for (let i = 0; i < n; i++) users.push(await emulator.signUp({ username: `${prefix}${i}` }));
+  await pipeline.drain();
+  emulator.faults.clear();
+  return users;
+}
+
 /** Signs up `n` users whose webhooks Logto never delivers (the sweep's job). */
 async function lostSignUps(prefix: string, n: number) {
   const { emulator } = pipeline;
@@ -167,13 +178,9 @@ describe('brakes on the reconciliation sweep', () => {
 describe('brakes on bulk replay', () => {
   it('a dry run counts; over the limit the replay is held, and approval replays each event once', async () => {
     recipes({ maxUsers: 3, maxShare: null });
-    const { emulator, journal } = pipeline;
+    const { journal } = pipeline;
     // Five sign-ups fail for good: Logto refuses every organization create with a non-retryable error.
-    emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
-    const users = [];
-    for (let i = 0; i < 5; i++) users.push(await emulator.signUp({ username: `replay${i}` }));
-    await pipeline.drain();
-    emulator.faults.clear();
+    const users = await failingSignUps('replay', 5);
     const failed = (await journal.events.list({ status: 'failed', limit: 100 })).entries;
     expect(failed.length).toBeGreaterThanOrEqual(5);
 
@@ -202,10 +209,7 @@ describe('brakes on bulk replay: the share of the tenant', () => {
   it('a replay of more than maxShare of the tenant (from 10 events) is held even under maxUsers', async () => {
     recipes({ maxUsers: 1000, maxShare: 0.05 });
     const { emulator, journal } = pipeline;
-    emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
-    for (let i = 0; i < 12; i++) await emulator.signUp({ username: `share-replay${i}` });
-    await pipeline.drain();
-    emulator.faults.clear();
+    await failingSignUps('share-replay', 12);
     const failed = (await journal.events.list({ status: 'failed', limit: 100 })).entries.length;
     expect(failed).toBeGreaterThanOrEqual(12);
     expect(emulator.store.users.size * 0.05).toBeLessThan(failed);
@@ -230,11 +234,7 @@ describe('brakes from the CLI (npm run ops)', () => {
     recipes({ maxUsers: 2, maxShare: null });
     const { runOpsCli } = await import('../scripts/ops-cli');
     const { emulator, journal } = pipeline;
-    emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
-    const users = [];
-    for (let i = 0; i < 3; i++) users.push(await emulator.signUp({ username: `cli${i}` }));
-    await pipeline.drain();
-    emulator.faults.clear();
+    const users = await failingSignUps('cli', 3);
     const failed = (await journal.events.list({ status: 'failed', limit: 100 })).entries.length;
     expect(failed).toBeGreaterThanOrEqual(3);
 
@@ -270,11 +270,7 @@ describe('brakes from the CLI (npm run ops)', () => {
     recipes({ maxUsers: 50, maxShare: null });
     const { runOpsCli } = await import('../scripts/ops-cli');
     const { emulator } = pipeline;
-    emulator.faults.add({ target: ORG_ROUTE, status: 403, code: 'organization.quota_exceeded' });
-    const users: { id: string }[] = [];
-    for (let i = 0; i < 2; i++) users.push(await emulator.signUp({ username: `bar${i}` }));
-    await pipeline.drain();
-    emulator.faults.clear();
+    const users = await failingSignUps('bar', 2);
     const lines: string[] = [];
     const bars: { label: string; total: number; updates: number[]; stopped: boolean }[] = [];
     const io = {

@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import { vi } from 'vitest';
 import {
   createLogtoEmulator,
   DEFAULT_EMULATOR_APP,
@@ -106,4 +107,24 @@ export async function rejection<T = Error>(promise: Promise<unknown>): Promise<T
     return error as T;
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * Captures the Worker's console lines (mocked: restore with `vi.restoreAllMocks()`): each parsed as the JSON line
+ * src/log writes, or kept as `{unstructured}`; `raw` holds the text as written.
+ */
+export function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  for (const level of ['log', 'warn', 'error'] as const)
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      const text = args.map(String).join(' ');
+      raw.push(text);
+      try {
+        lines.push(JSON.parse(text));
+      } catch {
+        lines.push({ unstructured: text });
+      }
+    });
+  return { lines, raw };
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { captureLogs } from './helpers';
 import { setupPipeline } from './pipeline';
 
 /** Structured logs: one JSON line per event transition and run outcome, with identifiers only. */
@@ -8,27 +9,10 @@ beforeAll(async () => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const raw: string[] = [];
-  for (const level of ['log', 'warn', 'error'] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      const text = args.map(String).join(' ');
-      raw.push(text);
-      try {
-        lines.push(JSON.parse(text));
-      } catch {
-        lines.push({ unstructured: text });
-      }
-    });
-  }
-  return { lines, raw };
-}
-
 describe('structured logs', () => {
   it('a failed sign-up logs recorded → running → failed as JSON lines with type, source, user, automation and code; never the payload', async () => {
     const { emulator } = pipeline;
-    const { lines, raw } = capture();
+    const { lines, raw } = captureLogs();
     const role = [...emulator.store.roles.values()].find((item) => item.name === 'beta-tester');
     if (role) emulator.store.roles.delete(role.id);
     const user = await emulator.signUp({ username: 'logged', primaryEmail: 'logged@secret-domain.test' });
