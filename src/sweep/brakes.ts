@@ -106,7 +106,7 @@ export async function settleCollected(
 ): Promise<{ batch: HeldBatch | undefined; released: number; held: string | null }> {
   const { batches } = deps.journal;
   const batch = await batches.get(batchId);
-  if (!batch || batch.status !== 'collecting') return { batch, released: 0, held: null };
+  if (batch?.status !== 'collecting') return { batch, released: 0, held: null };
   const reason = overLimit(batch.itemCount, tenantUsers, brakes);
   if (reason) {
     await batches.transition(batchId, ['collecting'], 'held', { reason });
