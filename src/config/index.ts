@@ -178,7 +178,12 @@ export {
   DEFAULT_ALERT_BACKLOG_THRESHOLD,
   parseAlertConfig,
 } from './alerts';
-export { type PipelineConfig, type PipelineConfigResult, parsePipelineConfig } from './pipeline';
+export {
+  type PipelineConfig,
+  type PipelineConfigResult,
+  parseAdminSettings,
+  parsePipelineConfig,
+} from './pipeline';
 export {
   DEFAULT_DELETE_AFTER_DAYS,
   DEFAULT_REDACT_AFTER_DAYS,

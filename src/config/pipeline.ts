@@ -42,6 +42,29 @@ const list = (raw: string) =>
 const fail = (variable: string, reason: string): PipelineConfigResult => ({ ok: false, variable, reason });
 
 /**
+ * ADMIN_API_RESOURCE and ADMIN_APP_IDS alone: the admin API checks a caller with these (and the Logto endpoint)
+ * before it reads anything else. `admin` is undefined when ADMIN_API_RESOURCE is not set (the admin API is off).
+ */
+export function parseAdminSettings(
+  env: object,
+):
+  | { ok: true; admin?: { resource: string; appIds: string[] } }
+  | { ok: false; variable: string; reason: string } {
+  const resource = text(env, 'ADMIN_API_RESOURCE');
+  const appIds = list(text(env, 'ADMIN_APP_IDS'));
+  if (resource && !URL.canParse(resource)) {
+    return fail(
+      'ADMIN_API_RESOURCE',
+      'must be the API identifier (an absolute URL) of an API resource in Logto',
+    );
+  }
+  if (resource && appIds.length === 0) {
+    return fail('ADMIN_APP_IDS', 'must list the M2M app IDs allowed to call the admin API');
+  }
+  return { ok: true, admin: resource ? { resource, appIds } : undefined };
+}
+
+/**
  * Reads LOGTO_WEBHOOK_SIGNING_KEY(_PREVIOUS), WEBHOOK_MAX_AGE_SECONDS, SIGNUP_ROLE_NAMES, ADMIN_API_RESOURCE,
  * ADMIN_APP_IDS, LOGTO_HOOK_IDS, WORKER_URL and the callback secrets STRIPE_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET.
  */
@@ -61,17 +84,8 @@ export function parsePipelineConfig(env: object): PipelineConfigResult {
   if (roleNames.some((name) => name.length > 128)) {
     return fail('SIGNUP_ROLE_NAMES', 'must be a comma list of role names (each at most 128 characters)');
   }
-  const resource = text(env, 'ADMIN_API_RESOURCE');
-  const appIds = list(text(env, 'ADMIN_APP_IDS'));
-  if (resource && !URL.canParse(resource)) {
-    return fail(
-      'ADMIN_API_RESOURCE',
-      'must be the API identifier (an absolute URL) of an API resource in Logto',
-    );
-  }
-  if (resource && appIds.length === 0) {
-    return fail('ADMIN_APP_IDS', 'must list the M2M app IDs allowed to call the admin API');
-  }
+  const admin = parseAdminSettings(env);
+  if (!admin.ok) return admin;
   const hookIds = list(text(env, 'LOGTO_HOOK_IDS'));
   const workerUrl = text(env, 'WORKER_URL').replace(/\/+$/, '');
   if (workerUrl && !/^https?:\/\/[^/]+$/.test(workerUrl)) {
@@ -91,7 +105,7 @@ export function parsePipelineConfig(env: object): PipelineConfigResult {
       maxAgeMs: age * 1000,
       maxFutureMs: Math.min(MAX_FUTURE_MS, age * 1000),
       signupRoleNames: roleNames,
-      admin: resource ? { resource, appIds } : undefined,
+      admin: admin.admin,
       callbacks: {
         stripe: list(text(env, 'STRIPE_WEBHOOK_SECRET')),
         github: list(text(env, 'GITHUB_WEBHOOK_SECRET')),

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
 import { createAdminVerifier } from '../admin';
 import type { Pipeline, Services } from '../composition';
-import { type LogtoConfig, parseLogtoConfig } from '../config';
+import { type LogtoConfig, parseAdminSettings, parseLogtoConfig } from '../config';
 import {
   BATCH_STATUSES,
   type BatchStatus,
@@ -69,14 +69,9 @@ export function createAdminRoutes(deps: AdminDeps) {
   // Authentication first, from the admin settings and the Logto endpoint alone: a caller who is not an operator learns
   // nothing about the rest of the configuration (a bad variable elsewhere is reported only after this).
   admin.use('*', async (c, next) => {
-    const vars = c.env as unknown as Record<string, unknown>;
-    const resource = typeof vars.ADMIN_API_RESOURCE === 'string' ? vars.ADMIN_API_RESOURCE.trim() : '';
-    const appIds = (typeof vars.ADMIN_APP_IDS === 'string' ? vars.ADMIN_APP_IDS : '')
-      .split(',')
-      .map((id) => id.trim())
-      .filter(Boolean);
-    if (!resource || appIds.length === 0 || !URL.canParse(resource))
-      return c.json({ error: 'admin_not_configured' }, 503);
+    const settings = parseAdminSettings(c.env);
+    if (!settings.ok || !settings.admin) return c.json({ error: 'admin_not_configured' }, 503);
+    const { resource, appIds } = settings.admin;
     const logto = parseLogtoConfig(c.env);
     if (!logto.ok) {
       log('error', 'admin.unavailable', { variable: logto.variable, reason: logto.reason });
