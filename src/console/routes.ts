@@ -3,7 +3,7 @@ import { Hono } from 'hono/tiny';
 import type { Pipeline, Services } from '../composition';
 import { type EventStatus, isReplayable, type JournalEntry, type ListFilter } from '../journal';
 import { log } from '../log';
-import { overLimit, releaseBatch, replayOrHold, tenantSizeFor } from '../sweep';
+import { bulkReplay, decideBatch, replayKeys, replayVerdict } from '../operations';
 import { clearCookie, formOf, readCookie, writeCookie } from './http';
 import {
   ACCESS_RECHECK_MS,
@@ -57,7 +57,7 @@ function parseTime(value: string | undefined): number | undefined {
 }
 
 /**
- * The operator console under `/console`, server-rendered (hono's html template), signed in with Logto itself (authorization
+ * The operator console under `/console`, server-rendered (views.ts's escaping `html` template), signed in with Logto itself (authorization
  * code + PKCE; the users or roles CONSOLE_USER_IDS / CONSOLE_ROLE_NAMES name). Every change is a POST form carrying
  * the session's CSRF token, besides the SameSite=Lax session cookie.
  */
@@ -74,7 +74,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   const app = new Hono<ConsoleEnv>();
   const outbound = deps.fetch ?? ((input, init) => fetch(input, init));
   const page = (c: Context, title: string, body: Html, status = 200, operator?: Operator) =>
-    c.html(Layout({ title, operator, children: body }), status as 200);
+    c.html(Layout({ title, operator, children: body }).text, status as 200);
 
   app.use('*', async (c, next) => {
     const settings = consoleSettings(c.env);
@@ -279,17 +279,13 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   });
 
   app.post('/events/:key/replay', async (c) => {
-    const { journal, enqueue } = deps.pipelines(c.env);
+    const pipeline = deps.pipelines(c.env);
     const key = c.req.param('key');
-    const { reopened } = await enqueue.reopen([key]);
-    log('info', 'console.replay', { by: c.get('operator').userId, eventKey: key, replayed: reopened.length });
-    const entry = await journal.events.get(key);
+    const { replayed, skipped } = await replayKeys(pipeline, [key]);
+    log('info', 'console.replay', { by: c.get('operator').userId, eventKey: key, replayed: replayed.length });
+    const entry = await pipeline.journal.events.get(key);
     if (!entry) return notFound(c, 'event');
-    return eventPage(
-      c,
-      entry,
-      reopened.length ? 'Replay started.' : `Status ${entry.status} cannot be replayed.`,
-    );
+    return eventPage(c, entry, skipped[0] ? `Not replayed: ${skipped[0].reason}.` : 'Replay started.');
   });
 
   app.get('/failures', async (c) => {
@@ -302,23 +298,16 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const type = c.req.query('type') ?? '';
     const code = c.req.query('code') ?? '';
     const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_GROUP_REPLAY);
-    const { brakes } = pipeline.recipes;
-    const tenant = await tenantSizeFor(keys.length, brakes, deps.services(c.env).logto);
-    const { maxUsers } = brakes;
-    return page(
-      c,
-      'Replay',
-      ConfirmReplayPage({
-        type,
-        code,
-        count: keys.length,
-        held: overLimit(keys.length, tenant, brakes) !== null,
-        maxUsers,
-        operator: c.get('operator'),
-      }),
-      200,
-      c.get('operator'),
-    );
+    const { reason } = await replayVerdict(pipeline, deps.services(c.env), keys.length);
+    const confirm = ConfirmReplayPage({
+      type,
+      code,
+      count: keys.length,
+      held: reason !== null,
+      maxUsers: pipeline.recipes.brakes.maxUsers,
+      operator: c.get('operator'),
+    });
+    return page(c, 'Replay', confirm, 200, c.get('operator'));
   });
 
   app.post('/failures/replay', async (c) => {
@@ -329,14 +318,8 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_GROUP_REPLAY);
     const entries = keys.map((eventKey) => ({ eventKey, eventType: type, subject: null, status: 'failed' }));
     const operator = c.get('operator');
-    const { brakes } = pipeline.recipes;
-    const outcome = await replayOrHold(
-      pipeline,
-      entries,
-      brakes,
-      `replay:${deps.now()}:${randomToken(6)}`,
-      await tenantSizeFor(entries.length, brakes, deps.services(c.env).logto),
-    );
+    const batchId = `replay:${deps.now()}:${randomToken(6)}`;
+    const outcome = await bulkReplay(pipeline, deps.services(c.env), entries, batchId);
     log('info', 'console.replay_group', {
       by: operator.userId,
       eventType: type,
@@ -362,22 +345,9 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   });
 
   app.post('/batches/:id/:decision{approve|discard}', async (c) => {
-    const pipeline = deps.pipelines(c.env);
-    const { batches } = pipeline.journal;
     const id = c.req.param('id');
-    const decision = c.req.param('decision');
-    const operator = c.get('operator');
-    const changed = await batches.transition(
-      id,
-      ['held'],
-      decision === 'approve' ? 'approved' : 'discarded',
-      {
-        by: operator.userId,
-      },
-    );
-    const batch = await batches.get(id);
-    if (changed && batch && decision === 'approve') await releaseBatch(pipeline, batch);
-    if (changed) log('info', `batch.${decision}d`, { batchId: id, by: operator.userId, via: 'console' });
+    const decision = c.req.param('decision') as 'approve' | 'discard';
+    await decideBatch(deps.pipelines(c.env), id, decision, c.get('operator').userId);
     return c.redirect(`/console/batches/${encodeURIComponent(id)}`, 303);
   });
 

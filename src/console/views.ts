@@ -1,5 +1,3 @@
-import { html, raw } from 'hono/html';
-import type { HtmlEscapedString } from 'hono/utils/html';
 import type {
   CallRecord,
   EventActions,
@@ -11,11 +9,38 @@ import type {
 } from '../journal';
 import type { Operator } from './session';
 
+/** Markup: text that is already HTML, inserted into a template as it is. */
+export class Html {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+/** A value placed in a template: markup as it is, lists joined, false/null/undefined as nothing, the rest escaped. */
+const insert = (value: unknown): string =>
+  value instanceof Html
+    ? value.text
+    : Array.isArray(value)
+      ? value.map(insert).join('')
+      : value === false || value === null || value === undefined
+        ? ''
+        : String(value).replace(/[&<>"']/g, (char) => ESCAPES[char] as string);
+
 /**
- * The console's pages, server-rendered with hono's `html` tagged template (values are escaped; nested templates and
- * lists of them are inserted as they are): no JSX runtime in the bundle. Each page is a function of its props.
+ * The console's pages are server-rendered with this tagged template (every value is escaped unless it is {@link Html};
+ * nested templates and lists of them are inserted as they are): no JSX runtime and no template library in the bundle.
+ * Each page is a function of its props.
  */
-export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+export const html = (strings: TemplateStringsArray, ...values: unknown[]): Html =>
+  new Html(strings.reduce((out, part, i) => out + insert(values[i - 1]) + part));
 
 const CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,sans-serif;color:#1b1f24;background:#f6f7f9}
@@ -51,7 +76,7 @@ export function Layout(props: { title: string; operator?: Operator; children: Ht
   const me = props.operator;
   return html`<html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
-<title>${props.title} · logto-automations</title><style>${raw(CSS)}</style></head>
+<title>${props.title} · logto-automations</title><style>${new Html(CSS)}</style></head>
 <body><header><strong>logto-automations</strong>${
     me &&
     html`<nav><a href="/console">Events</a><a href="/console/failures">Failures</a>

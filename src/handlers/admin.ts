@@ -12,7 +12,7 @@ import {
   REPLAYABLE,
 } from '../journal';
 import { log } from '../log';
-import { holdReplay, overLimit, releaseBatch, tenantSizeFor } from '../sweep';
+import { bulkReplay, decideBatch, MAX_BULK_REPLAY, replayKeys, replayVerdict } from '../operations';
 import { runRecovery } from './scheduled';
 
 interface AdminDeps {
@@ -23,8 +23,6 @@ interface AdminDeps {
 }
 
 const STATUSES = EVENT_STATUSES;
-/** Most events one bulk replay request restarts; call again for the rest (`remaining` says so). */
-export const MAX_BULK_REPLAY = 500;
 /** Most events one replay-by-filter counts (and holds, over the brakes' limit). */
 export const MAX_HELD_REPLAY = 10_000;
 
@@ -122,26 +120,8 @@ export function createAdminRoutes(deps: AdminDeps) {
     return c.json({ ...summary(entry), payload: JSON.parse(entry.rawBody) });
   });
 
-  /** Replays the given keys (re-opened, then started through the enqueue path); returns what happened to each. */
-  async function replay(env: Env, keys: string[]) {
-    const { journal, enqueue } = deps.pipelines(env);
-    // Handed over now, not in waitUntil: the operator wants to know. A failure leaves them `received` for the cron.
-    const { reopened, skipped: notReopened } = await enqueue.reopen(keys);
-    const skipped: { eventKey: string; reason: string }[] = [];
-    for (const key of notReopened) {
-      const current = await journal.events.get(key);
-      const reason = !current
-        ? 'not found'
-        : current.redactedAt !== null
-          ? `redacted by journal retention on ${new Date(current.redactedAt).toISOString()}: its body is gone, nothing to replay`
-          : `status ${current.status} cannot be replayed`;
-      skipped.push({ eventKey: key, reason });
-    }
-    return { replayed: reopened.map((entry: JournalEntry) => entry.eventKey), skipped };
-  }
-
   admin.post('/events/:key/replay', async (c) => {
-    const result = await replay(c.env, [c.req.param('key')]);
+    const result = await replayKeys(deps.pipelines(c.env), [c.req.param('key')]);
     const skip = result.skipped[0];
     if (skip)
       return c.json(
@@ -187,6 +167,7 @@ export function createAdminRoutes(deps: AdminDeps) {
       return badRequest(c, 'body must be JSON');
     }
     const pipeline = deps.pipelines(c.env);
+    const services = deps.services(c.env);
     const { journal } = pipeline;
     const dryRun = body.dryRun === true;
     let entries: JournalEntry[] = [];
@@ -200,10 +181,9 @@ export function createAdminRoutes(deps: AdminDeps) {
         return badRequest(c, `eventKeys must be an array of at most ${MAX_BULK_REPLAY} event keys`);
       }
       const keys = [...new Set(body.eventKeys as string[])];
-      const brakes = pipeline.recipes.brakes;
-      const tenant = await tenantSizeFor(keys.length, brakes, deps.services(c.env).logto);
       // The rows are read only when they are needed: a dry run's count, or a held batch's preview.
-      if (!dryRun && !overLimit(keys.length, tenant, brakes)) return c.json(await replay(c.env, keys), 202);
+      if (!dryRun && !(await replayVerdict(pipeline, services, keys.length)).reason)
+        return c.json(await replayKeys(pipeline, keys), 202);
       for (const key of keys) {
         const entry = await journal.events.get(key);
         if (entry) entries.push(entry);
@@ -232,28 +212,21 @@ export function createAdminRoutes(deps: AdminDeps) {
       capped = cursor !== undefined;
       entries = entries.slice(0, MAX_HELD_REPLAY);
     }
-    const brakes = pipeline.recipes.brakes;
-    const tenantUsers = await tenantSizeFor(entries.length, brakes, deps.services(c.env).logto);
     if (dryRun) {
-      const reason = overLimit(entries.length, tenantUsers, brakes);
+      const { reason } = await replayVerdict(pipeline, services, entries.length);
       return c.json({
         dryRun: true,
         count: entries.length,
         capped,
         wouldHold: reason !== null,
         ...(reason ? { reason } : {}),
-        maxUsers: brakes.maxUsers,
+        maxUsers: pipeline.recipes.brakes.maxUsers,
       });
     }
     const batchId = `replay:${deps.now()}:${crypto.randomUUID().slice(0, 8)}`;
-    const held = await holdReplay({ journal }, entries, brakes, batchId, tenantUsers);
-    if (held) {
-      log('warn', 'batch.held', { batchId, kind: 'replay', count: held.count, reason: held.reason });
-      return c.json({ held, capped }, 202);
-    }
-    const keys = entries.map((entry) => entry.eventKey);
-    const result = await replay(c.env, keys.slice(0, MAX_BULK_REPLAY));
-    return c.json({ ...result, remaining: keys.length > MAX_BULK_REPLAY || capped }, 202);
+    const outcome = await bulkReplay(pipeline, services, entries, batchId);
+    if (outcome.held) return c.json({ held: outcome.held, capped }, 202);
+    return c.json({ ...outcome, remaining: outcome.remaining || capped }, 202);
   });
 
   /** Held mass changes (brakes): list, show with a preview page, approve, discard. */
@@ -277,29 +250,17 @@ export function createAdminRoutes(deps: AdminDeps) {
     return c.json({ batch, items: preview, nextCursor: last ?? null });
   });
 
-  admin.post('/batches/:id/approve', async (c) => {
-    const pipeline = deps.pipelines(c.env);
-    const { batches } = pipeline.journal;
-    const id = c.req.param('id');
-    const approved = await batches.transition(id, ['held'], 'approved', { by: c.get('adminApp') });
-    const batch = await batches.get(id);
+  admin.post('/batches/:id/:decision{approve|discard}', async (c) => {
+    const decision = c.req.param('decision') as 'approve' | 'discard';
+    const { batch, changed, released, remaining } = await decideBatch(
+      deps.pipelines(c.env),
+      c.req.param('id'),
+      decision,
+      c.get('adminApp'),
+    );
     if (!batch) return c.json({ error: 'not_found' }, 404);
-    if (!approved) return c.json({ error: 'not_held', reason: `batch is ${batch.status}` }, 409);
-    log('info', 'batch.approved', { batchId: id, by: c.get('adminApp'), count: batch.itemCount });
-    // The first chunk now; the minute cron releases the rest of a large batch.
-    const { released, remaining } = await releaseBatch(pipeline, batch);
-    return c.json({ batch: await batches.get(id), released, remaining }, 202);
-  });
-
-  admin.post('/batches/:id/discard', async (c) => {
-    const { batches } = deps.pipelines(c.env).journal;
-    const id = c.req.param('id');
-    const discarded = await batches.transition(id, ['held'], 'discarded', { by: c.get('adminApp') });
-    const batch = await batches.get(id);
-    if (!batch) return c.json({ error: 'not_found' }, 404);
-    if (!discarded) return c.json({ error: 'not_held', reason: `batch is ${batch.status}` }, 409);
-    log('info', 'batch.discarded', { batchId: id, by: c.get('adminApp') });
-    return c.json({ batch });
+    if (!changed) return c.json({ error: 'not_held', reason: `batch is ${batch.status}` }, 409);
+    return decision === 'approve' ? c.json({ batch, released, remaining }, 202) : c.json({ batch });
   });
 
   return admin;

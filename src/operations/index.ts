@@ -1,0 +1,90 @@
+import type { Pipeline, Services } from '../composition';
+import type { HeldBatch } from '../journal';
+import { log } from '../log';
+import { holdReplay, overLimit, releaseBatch, tenantSizeFor } from '../sweep';
+
+/**
+ * What an operator does, whichever door they come through: the admin API (and the `npm run ops` CLI over it) and the
+ * console call these, so a replay or a batch decision behaves the same everywhere.
+ */
+
+/** Most events one bulk replay restarts at once; the caller asks again for the rest (`remaining`). */
+export const MAX_BULK_REPLAY = 500;
+
+/** What a bulk replay touches: enough of each journal row for a held batch's preview. */
+export type ReplayEntry = { eventKey: string; eventType: string; subject: string | null; status: string };
+
+/** Replays the given keys now (re-opened, then started through the enqueue path); says why each other key was not. */
+export async function replayKeys(pipeline: Pipeline, keys: string[]) {
+  const { journal, enqueue } = pipeline;
+  // Handed over now, not in waitUntil: the operator wants to know. A failure leaves them `received` for the cron.
+  const { reopened, skipped: notReopened } = await enqueue.reopen(keys);
+  const skipped: { eventKey: string; reason: string }[] = [];
+  for (const key of notReopened) {
+    const current = await journal.events.get(key);
+    const reason = !current
+      ? 'not found'
+      : current.redactedAt !== null
+        ? `redacted by journal retention on ${new Date(current.redactedAt).toISOString()}: its body is gone, nothing to replay`
+        : `status ${current.status} cannot be replayed`;
+    skipped.push({ eventKey: key, reason });
+  }
+  return { replayed: reopened.map((entry) => entry.eventKey), skipped };
+}
+
+/** The brakes' verdict on replaying `count` events: the reason they would be held, or null. */
+export async function replayVerdict(pipeline: Pipeline, services: Services, count: number) {
+  const { brakes } = pipeline.recipes;
+  const tenantUsers = await tenantSizeFor(count, brakes, services.logto);
+  return { tenantUsers, reason: overLimit(count, tenantUsers, brakes) };
+}
+
+/**
+ * An operator's bulk replay: held as a batch (for approval) over the brakes' limits, otherwise the first
+ * {@link MAX_BULK_REPLAY} replayed now. `remaining`: more are left for another call.
+ */
+export async function bulkReplay(
+  pipeline: Pipeline,
+  services: Services,
+  entries: readonly ReplayEntry[],
+  batchId: string,
+) {
+  const { tenantUsers } = await replayVerdict(pipeline, services, entries.length);
+  const held = await holdReplay(pipeline, entries, pipeline.recipes.brakes, batchId, tenantUsers);
+  if (held) {
+    log('warn', 'batch.held', { batchId, kind: 'replay', count: held.count, reason: held.reason });
+    return { held };
+  }
+  const keys = entries.map((entry) => entry.eventKey);
+  const result = await replayKeys(pipeline, keys.slice(0, MAX_BULK_REPLAY));
+  return { ...result, remaining: keys.length > MAX_BULK_REPLAY };
+}
+
+/**
+ * Approves or discards a held batch, once: `changed` is false when it was no longer held (decided by someone else).
+ * An approval releases the first chunk now; the minute cron releases the rest of a large batch.
+ */
+export async function decideBatch(
+  pipeline: Pipeline,
+  batchId: string,
+  decision: 'approve' | 'discard',
+  by: string,
+): Promise<{ batch?: HeldBatch; changed: boolean; released: number; remaining: boolean }> {
+  const { batches } = pipeline.journal;
+  const changed = await batches.transition(
+    batchId,
+    ['held'],
+    decision === 'approve' ? 'approved' : 'discarded',
+    { by },
+  );
+  let batch = await batches.get(batchId);
+  let release = { released: 0, remaining: false };
+  if (changed && batch) {
+    log('info', `batch.${decision}d`, { batchId, by, count: batch.itemCount });
+    if (decision === 'approve') {
+      release = await releaseBatch(pipeline, batch);
+      batch = await batches.get(batchId);
+    }
+  }
+  return { batch, changed, ...release };
+}
