@@ -3,6 +3,7 @@
  * status change is one conditional statement (it names the statuses it may leave), so two writers racing for one row
  * cannot both win. Policy (who claims what, when a run is done) lives in src/pipeline.
  */
+import { json, pageSize, type Row, statements } from './d1';
 
 export type EventStatus = 'received' | 'running' | 'done' | 'failed' | 'ignored' | 'self' | 'covered';
 
@@ -93,7 +94,6 @@ export interface EventOutcome {
 export const MAX_ERROR_MESSAGE_CHARS = 500;
 /** Results are cut to this many characters of JSON (a summary, not a log). */
 export const MAX_RESULT_CHARS = 4000;
-const TERMINAL: readonly EventStatus[] = ['done', 'failed', 'ignored', 'self', 'covered'];
 /** Statuses an operator may replay: `received`/`running` are being handled; `self` is never run (no loops). */
 export const REPLAYABLE: readonly EventStatus[] = ['done', 'failed', 'ignored', 'covered'];
 
@@ -101,35 +101,26 @@ export const REPLAYABLE: readonly EventStatus[] = ['done', 'failed', 'ignored', 
 export const isReplayable = (entry: Pick<JournalEntry, 'status' | 'redactedAt'>): boolean =>
   REPLAYABLE.includes(entry.status) && entry.redactedAt === null;
 
-type Row = Record<string, unknown>;
-const toEntry = (row: Row): JournalEntry => ({
-  eventKey: String(row.event_key),
-  source: String(row.source),
-  eventType: String(row.event_type),
-  subject: (row.subject as string | null) ?? null,
-  receivedAt: Number(row.received_at),
-  status: row.status as EventStatus,
-  attempts: Number(row.attempts),
-  lastErrorCode: (row.last_error_code as string | null) ?? null,
-  lastErrorMessage: (row.last_error_message as string | null) ?? null,
-  rawBody: String(row.raw_body),
-  finishedAt: row.finished_at === null ? null : Number(row.finished_at),
-  updatedAt: Number(row.updated_at),
-  replays: Number(row.replays ?? 0),
-  result: row.result ? JSON.parse(String(row.result)) : null,
-  externalId: (row.external_id as string | null) ?? null,
-  coveredBy: (row.covered_by as string | null) ?? null,
-  startedAt: row.started_at === null || row.started_at === undefined ? null : Number(row.started_at),
-  arrivedVia: (row.arrived_via as ArrivedVia | null) ?? null,
-  redactedAt: row.redacted_at === null || row.redacted_at === undefined ? null : Number(row.redacted_at),
-});
+/** The columns of a {@link JournalEntry}, in its fields' order and named as them (`result` is still JSON text). */
+const ENTRY = `event_key AS eventKey, source, event_type AS eventType, subject, received_at AS receivedAt, status,
+  attempts, last_error_code AS lastErrorCode, last_error_message AS lastErrorMessage, raw_body AS rawBody,
+  finished_at AS finishedAt, updated_at AS updatedAt, replays, result, external_id AS externalId,
+  covered_by AS coveredBy, started_at AS startedAt, arrived_via AS arrivedVia, redacted_at AS redactedAt`;
+
+/** A row of {@link ENTRY} columns as the entry. */
+const toEntry = (row: Row) => ({ ...row, result: json(row.result) }) as JournalEntry;
+
+/** Events per status; {@link countsOf} reads its rows. */
+export const COUNTS = 'SELECT status, COUNT(*) AS n FROM events GROUP BY status';
+export const countsOf = (rows: Row[]): Partial<Record<EventStatus, number>> =>
+  Object.fromEntries(rows.map((row) => [row.status, row.n]));
 
 export const resultJson = (result: unknown) => {
   if (result === undefined) return null;
-  const json = JSON.stringify(result);
-  return json.length <= MAX_RESULT_CHARS
-    ? json
-    : JSON.stringify({ truncated: json.slice(0, MAX_RESULT_CHARS) });
+  const text = JSON.stringify(result);
+  return text.length <= MAX_RESULT_CHARS
+    ? text
+    : JSON.stringify({ truncated: text.slice(0, MAX_RESULT_CHARS) });
 };
 
 /** Workflow instance ID of an event's current run: `evt-<key>` for the first, `evt-<key>-r<n>` for replay n. */
@@ -146,53 +137,49 @@ function decodeCursor(cursor: string): { receivedAt: number; eventKey: string } 
   }
 }
 
-const placeholders = (from: number, count: number) =>
-  Array.from({ length: count }, (_, i) => `?${from + i}`).join(', ');
-
 /** The events table over D1. Statement builders (`…Statement`) are for batches the pipeline composes. */
 export function createEventsTable(db: D1Database, now: () => number) {
+  const { sql, run, all, first } = statements(db);
+  const selectStatement = (eventKey: string) =>
+    sql(`SELECT ${ENTRY} FROM events WHERE event_key = ?1`, eventKey);
   return {
+    /** The entry of a row {@link selectStatement} read. */
     toEntry,
     /** Records a new event; `inserted` is false for a duplicate (same key), which is left untouched. */
     async record(event: NewEvent): Promise<{ inserted: boolean }> {
       const at = now();
       const finished = event.status === 'received' ? null : at;
       // One statement: inserted unless the key — or the legacy key the same event had — is journaled already.
-      const result = await db
-        .prepare(
-          `INSERT INTO events (event_key, source, event_type, subject, received_at, status, raw_body, finished_at,
-             updated_at, last_error_code, last_error_message, external_id, arrived_via)
-           SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11, ?13
-           WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_key = ?12)
-           ON CONFLICT (event_key) DO NOTHING`,
-        )
-        .bind(
-          event.eventKey,
-          event.source,
-          event.eventType,
-          event.subject ?? null,
-          at,
-          event.status,
-          event.rawBody,
-          finished,
-          event.reason?.code ?? null,
-          event.reason?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
-          event.externalId ?? null,
-          event.legacyKey ?? event.eventKey,
-          event.arrivedVia ?? 'delivered',
-        )
-        .run();
-      return { inserted: (result.meta.changes ?? 0) > 0 };
+      const inserted = await run(
+        `INSERT INTO events (event_key, source, event_type, subject, received_at, status, raw_body, finished_at,
+           updated_at, last_error_code, last_error_message, external_id, arrived_via)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11, ?13
+         WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_key = ?12)
+         ON CONFLICT (event_key) DO NOTHING`,
+        event.eventKey,
+        event.source,
+        event.eventType,
+        event.subject ?? null,
+        at,
+        event.status,
+        event.rawBody,
+        finished,
+        event.reason?.code ?? null,
+        event.reason?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
+        event.externalId ?? null,
+        event.legacyKey ?? event.eventKey,
+        event.arrivedVia ?? 'delivered',
+      );
+      return { inserted: inserted > 0 };
     },
     async get(eventKey: string): Promise<JournalEntry | undefined> {
-      const row = await db.prepare('SELECT * FROM events WHERE event_key = ?1').bind(eventKey).first<Row>();
+      const row = await selectStatement(eventKey).first<Row>();
       return row ? toEntry(row) : undefined;
     },
-    selectStatement: (eventKey: string) =>
-      db.prepare('SELECT * FROM events WHERE event_key = ?1').bind(eventKey),
+    selectStatement,
     /** The statement {@link list} runs (tests check its query plan at scale). */
     listQuery(filter: ListFilter = {}): { sql: string; values: unknown[]; limit: number } {
-      const limit = Math.min(100, Math.max(1, filter.limit ?? 50));
+      const limit = pageSize(filter.limit);
       const where: string[] = [];
       const values: unknown[] = [];
       const add = (clause: string, value: unknown) => {
@@ -211,17 +198,14 @@ export function createEventsTable(db: D1Database, now: () => number) {
         values.push(cursor.receivedAt, cursor.eventKey);
         where.push(`(received_at, event_key) < (?${values.length - 1}, ?${values.length})`);
       }
-      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      const query = `SELECT ${ENTRY} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY received_at DESC, event_key DESC LIMIT ${limit + 1}`;
-      return { sql, values, limit };
+      return { sql: query, values, limit };
     },
     /** Newest first, keyset-paginated. */
     async list(filter: ListFilter = {}): Promise<{ entries: JournalEntry[]; nextCursor?: string }> {
-      const { sql, values, limit } = this.listQuery(filter);
-      const { results } = await db
-        .prepare(sql)
-        .bind(...values)
-        .all<Row>();
+      const { sql: query, values, limit } = this.listQuery(filter);
+      const results = await all(query, ...values);
       const entries = results.slice(0, limit).map(toEntry);
       const last = entries[entries.length - 1];
       return results.length > limit && last ? { entries, nextCursor: encodeCursor(last) } : { entries };
@@ -233,11 +217,13 @@ export function createEventsTable(db: D1Database, now: () => number) {
       olderThan: number,
       limit: number,
     ): Promise<JournalEntry[]> {
-      const { results } = await db
-        .prepare(`SELECT * FROM events WHERE status = ?1 AND ${column} < ?2 ORDER BY ${column} LIMIT ?3`)
-        .bind(status, olderThan, limit)
-        .all<Row>();
-      return results.map(toEntry);
+      const rows = await all(
+        `SELECT ${ENTRY} FROM events WHERE status = ?1 AND ${column} < ?2 ORDER BY ${column} LIMIT ?3`,
+        status,
+        olderThan,
+        limit,
+      );
+      return rows.map(toEntry);
     },
     /**
      * The run starter's queue, oldest first: `received` events whose run was not started — and, with
@@ -245,61 +231,50 @@ export function createEventsTable(db: D1Database, now: () => number) {
      * existing instance changes nothing).
      */
     async listToStart(limit: number, restartStartedBefore?: number): Promise<JournalEntry[]> {
-      const { results } = await db
-        .prepare(
-          `SELECT * FROM events WHERE status = 'received' AND (started_at IS NULL OR started_at < ?1)
-           ORDER BY received_at LIMIT ?2`,
-        )
-        .bind(restartStartedBefore ?? Number.MIN_SAFE_INTEGER, limit)
-        .all<Row>();
-      return results.map(toEntry);
+      const rows = await all(
+        `SELECT ${ENTRY} FROM events WHERE status = 'received' AND (started_at IS NULL OR started_at < ?1)
+         ORDER BY received_at LIMIT ?2`,
+        restartStartedBefore ?? Number.MIN_SAFE_INTEGER,
+        limit,
+      );
+      return rows.map(toEntry);
     },
     /** Records that the runs of `eventKeys` were started (their Workflow instances exist). */
     markStartedStatement: (eventKeys: readonly string[]) =>
-      db
-        .prepare(
-          `UPDATE events SET started_at = ?1 WHERE status = 'received'
-           AND event_key IN (SELECT value FROM json_each(?2))`,
-        )
-        .bind(now(), JSON.stringify(eventKeys)),
+      sql(
+        `UPDATE events SET started_at = ?1 WHERE status = 'received'
+         AND event_key IN (SELECT value FROM json_each(?2))`,
+        now(),
+        JSON.stringify(eventKeys),
+      ),
     /** Counts per status, for operators and tests. */
-    async counts(): Promise<Partial<Record<EventStatus, number>>> {
-      const { results } = await db
-        .prepare('SELECT status, COUNT(*) AS n FROM events GROUP BY status')
-        .all<Row>();
-      return Object.fromEntries(results.map((row) => [String(row.status), Number(row.n)]));
-    },
+    counts: async () => countsOf(await all(COUNTS)),
     /** A run starts: `received`/`running` → `running`, one more attempt. Changes nothing in any other status. */
     beginStatement: (eventKey: string) =>
-      db
-        .prepare(
-          `UPDATE events SET status = 'running', attempts = attempts + 1, updated_at = ?2
-           WHERE event_key = ?1 AND status IN ('received', 'running')`,
-        )
-        .bind(eventKey, now()),
+      sql(
+        `UPDATE events SET status = 'running', attempts = attempts + 1, updated_at = ?2
+         WHERE event_key = ?1 AND status IN ('received', 'running')`,
+        eventKey,
+        now(),
+      ),
     /**
      * Ends an event that is in one of `from` (the run's own `running`, or `received` for one settled before its run).
      * `coveredBy` stays unless given.
      */
-    finishStatement(eventKey: string, outcome: EventOutcome, from: readonly EventStatus[]) {
-      const at = now();
-      return db
-        .prepare(
-          `UPDATE events SET status = ?1, last_error_code = ?2, last_error_message = ?3, finished_at = ?4,
-             updated_at = ?4, result = COALESCE(?5, result), covered_by = COALESCE(?6, covered_by)
-           WHERE event_key = ?7 AND status IN (${placeholders(8, from.length)})`,
-        )
-        .bind(
-          outcome.status,
-          outcome.failure?.code ?? null,
-          outcome.failure?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
-          TERMINAL.includes(outcome.status) ? at : null,
-          resultJson(outcome.result),
-          outcome.coveredBy ?? null,
-          eventKey,
-          ...from,
-        );
-    },
+    finishStatement: (eventKey: string, outcome: EventOutcome, from: readonly EventStatus[]) =>
+      sql(
+        `UPDATE events SET status = ?1, last_error_code = ?2, last_error_message = ?3, finished_at = ?4,
+           updated_at = ?4, result = COALESCE(?5, result), covered_by = COALESCE(?6, covered_by)
+         WHERE event_key = ?7 AND status IN (SELECT value FROM json_each(?8))`,
+        outcome.status,
+        outcome.failure?.code ?? null,
+        outcome.failure?.message.slice(0, MAX_ERROR_MESSAGE_CHARS) ?? null,
+        now(),
+        resultJson(outcome.result),
+        outcome.coveredBy ?? null,
+        eventKey,
+        JSON.stringify(from),
+      ),
     /**
      * Puts a finished event back to `received` for a new run (`replays` + 1: a new Workflow instance ID) and returns
      * it; undefined when the event is unknown, not in one of `from` (default: the statuses an operator may replay), or
@@ -309,14 +284,14 @@ export function createEventsTable(db: D1Database, now: () => number) {
       eventKey: string,
       from: readonly EventStatus[] = REPLAYABLE,
     ): Promise<JournalEntry | undefined> {
-      const row = await db
-        .prepare(
-          `UPDATE events SET status = 'received', replays = replays + 1, finished_at = NULL, covered_by = NULL,
-             started_at = NULL, updated_at = ?1 WHERE event_key = ?2 AND redacted_at IS NULL
-             AND status IN (${placeholders(3, from.length)}) RETURNING *`,
-        )
-        .bind(now(), eventKey, ...from)
-        .first<Row>();
+      const row = await first(
+        `UPDATE events SET status = 'received', replays = replays + 1, finished_at = NULL, covered_by = NULL,
+           started_at = NULL, updated_at = ?1 WHERE event_key = ?2 AND redacted_at IS NULL
+           AND status IN (SELECT value FROM json_each(?3)) RETURNING ${ENTRY}`,
+        now(),
+        eventKey,
+        JSON.stringify(from),
+      );
       return row ? toEntry(row) : undefined;
     },
     /**
@@ -328,21 +303,17 @@ export function createEventsTable(db: D1Database, now: () => number) {
       seenUpdatedAt: number,
       failure: { code: string; message: string },
     ): Promise<boolean> {
-      const at = now();
-      const result = await db
-        .prepare(
-          `UPDATE events SET status = 'failed', last_error_code = ?1, last_error_message = ?2, finished_at = ?3,
-             updated_at = ?3 WHERE event_key = ?4 AND status = 'running' AND updated_at = ?5`,
-        )
-        .bind(failure.code, failure.message.slice(0, MAX_ERROR_MESSAGE_CHARS), at, eventKey, seenUpdatedAt)
-        .run();
-      return (result.meta.changes ?? 0) > 0;
+      const failed = await run(
+        `UPDATE events SET status = 'failed', last_error_code = ?1, last_error_message = ?2, finished_at = ?3,
+           updated_at = ?3 WHERE event_key = ?4 AND status = 'running' AND updated_at = ?5`,
+        failure.code,
+        failure.message.slice(0, MAX_ERROR_MESSAGE_CHARS),
+        now(),
+        eventKey,
+        seenUpdatedAt,
+      );
+      return failed > 0;
     },
-    /** Marks the run alive (its row changed), so the stale-run sweep leaves it alone. */
-    touchStatement: (eventKey: string) =>
-      db
-        .prepare(`UPDATE events SET updated_at = ?2 WHERE event_key = ?1 AND status = 'running'`)
-        .bind(eventKey, now()),
   };
 }
 

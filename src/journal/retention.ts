@@ -6,44 +6,42 @@
  * items) per call, oldest first, with the few rows that hang off them, in one atomic D1 batch: a caller runs a few per
  * cron invocation and the next invocation continues.
  */
+import { changes, statements } from './d1';
 
 /** What replaces a redacted body: still JSON, so every reader that parses bodies keeps working. */
 export const REDACTED_BODY = '{"redacted":true}';
 
 /**
- * Events that ended well: done, covered by another event, ignored, or the Worker's own echo. Spelled out in the
- * statements below exactly as in the partial indexes of migrations/0008_retention.sql (SQLite only uses a partial
- * index when the query repeats its condition).
+ * The next resolved events that ended well before `?1`, oldest first, at most `?2`, meeting `condition` as well: the
+ * rest of the partial index `index` (migrations/0008_retention.sql), whose condition is spelled out here exactly as
+ * there — SQLite only uses a partial index when the query repeats its condition. Ended well: done, covered by another
+ * event, ignored, or the Worker's own echo. Resolved: the event holds no unfinished claim (deleting its row would let
+ * another event take the claim over) and left no action to an owner that still holds it unfinished (if that owner
+ * fails, the journal cron re-opens this event, which needs its body and its row). Deterministic, so a batch may
+ * repeat it. `INDEXED BY`: without statistics SQLite prefers `events_status_received` and sorts every settled row;
+ * with it, a missing or unusable index is an error, not a silent scan.
  */
-const SETTLED = `e.status IN ('done', 'ignored', 'self', 'covered')`;
-
-/**
- * Resolved: the event holds no unfinished claim (deleting its row would let another event take the claim over) and
- * left no action to an owner that still holds it unfinished (if that owner fails, the journal cron re-opens this
- * event, which needs its body and its row).
- */
-const RESOLVED = `NOT EXISTS (SELECT 1 FROM actions a WHERE a.event_key = e.event_key AND a.status = 'claimed')
-  AND NOT EXISTS (SELECT 1 FROM coverage c JOIN actions a ON a.action_key = c.action_key
-    WHERE c.event_key = e.event_key AND a.status = 'claimed')`;
-
-/**
- * The next events to redact (?1: settled before, ?2: how many). Deterministic, so a batch may repeat it. `INDEXED BY`:
- * without statistics SQLite prefers `events_status_received` and sorts every settled row; with it, a missing or
- * unusable index is an error, not a silent scan.
- */
-export const TO_REDACT = `SELECT e.event_key FROM events e INDEXED BY events_to_redact
-  WHERE e.redacted_at IS NULL AND ${SETTLED} AND e.finished_at < ?1 AND ${RESOLVED}
+const settledEvents = (
+  index: string,
+  condition: string,
+) => `SELECT e.event_key FROM events e INDEXED BY ${index}
+  WHERE ${condition} AND e.status IN ('done', 'ignored', 'self', 'covered') AND e.finished_at < ?1
+    AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.event_key = e.event_key AND a.status = 'claimed')
+    AND NOT EXISTS (SELECT 1 FROM coverage c JOIN actions a ON a.action_key = c.action_key
+      WHERE c.event_key = e.event_key AND a.status = 'claimed')
   ORDER BY e.finished_at, e.event_key LIMIT ?2`;
+
+/** The next events to redact (?1: settled before, ?2: how many). */
+export const TO_REDACT = settledEvents('events_to_redact', 'e.redacted_at IS NULL');
 
 /** The next events to delete. GitHub rows stay (redacted): GitHub signs no timestamp, the row is its replay guard. */
-export const TO_DELETE = `SELECT e.event_key FROM events e INDEXED BY events_to_delete
-  WHERE ${SETTLED} AND e.source <> 'github' AND e.finished_at < ?1 AND ${RESOLVED}
-  ORDER BY e.finished_at, e.event_key LIMIT ?2`;
+export const TO_DELETE = settledEvents('events_to_delete', "e.source <> 'github'");
 
 /** When a held item stopped being needed: released (journaled or re-opened), else its batch's decision. */
 const HELD_ITEM_AT = 'COALESCE(i.released_at, b.decided_at, b.created_at)';
 
 export function createRetention(db: D1Database, now: () => number) {
+  const { sql, run } = statements(db);
   return {
     /**
      * Replaces the body, result and error message of up to `limit` resolved events that ended well before `before`
@@ -52,15 +50,17 @@ export function createRetention(db: D1Database, now: () => number) {
      */
     async redactEvents(before: number, limit: number): Promise<number> {
       const [, redacted] = await db.batch([
-        db.prepare(`DELETE FROM coverage WHERE event_key IN (${TO_REDACT})`).bind(before, limit),
-        db
-          .prepare(
-            `UPDATE events SET raw_body = ?3, result = NULL, last_error_message = NULL, redacted_at = ?4
-             WHERE event_key IN (${TO_REDACT})`,
-          )
-          .bind(before, limit, REDACTED_BODY, now()),
+        sql(`DELETE FROM coverage WHERE event_key IN (${TO_REDACT})`, before, limit),
+        sql(
+          `UPDATE events SET raw_body = ?3, result = NULL, last_error_message = NULL, redacted_at = ?4
+           WHERE event_key IN (${TO_REDACT})`,
+          before,
+          limit,
+          REDACTED_BODY,
+          now(),
+        ),
       ]);
-      return redacted?.meta.changes ?? 0;
+      return changes(redacted);
     },
 
     /**
@@ -68,49 +68,43 @@ export function createRetention(db: D1Database, now: () => number) {
      * Their actions stay in the ledger (a done action is never done again, whoever did it). Returns how many.
      */
     async deleteEvents(before: number, limit: number): Promise<number> {
-      const results = await db.batch([
-        db.prepare(`DELETE FROM run_calls WHERE event_key IN (${TO_DELETE})`).bind(before, limit),
-        db.prepare(`DELETE FROM coverage WHERE event_key IN (${TO_DELETE})`).bind(before, limit),
-        db.prepare(`DELETE FROM events WHERE event_key IN (${TO_DELETE})`).bind(before, limit),
-      ]);
-      return results[2]?.meta.changes ?? 0;
+      const [, , events] = await db.batch(
+        ['run_calls', 'coverage', 'events'].map((table) =>
+          sql(`DELETE FROM ${table} WHERE event_key IN (${TO_DELETE})`, before, limit),
+        ),
+      );
+      return changes(events);
     },
 
     /**
      * Forgets the detail of up to `limit` actions done before `before` (what was changed in Logto, or a handler's
      * return value, which may hold anything). The row, its status and its event stay. Returns how many.
      */
-    async redactActionDetails(before: number, limit: number): Promise<number> {
-      const result = await db
-        .prepare(
-          `UPDATE actions SET detail = NULL WHERE action_key IN (
-             SELECT action_key FROM actions INDEXED BY actions_detail_to_redact
-             WHERE status = 'done' AND detail IS NOT NULL AND done_at < ?1
-             ORDER BY done_at, action_key LIMIT ?2)`,
-        )
-        .bind(before, limit)
-        .run();
-      return result.meta.changes ?? 0;
-    },
+    redactActionDetails: (before: number, limit: number): Promise<number> =>
+      run(
+        `UPDATE actions SET detail = NULL WHERE action_key IN (
+           SELECT action_key FROM actions INDEXED BY actions_detail_to_redact
+           WHERE status = 'done' AND detail IS NOT NULL AND done_at < ?1
+           ORDER BY done_at, action_key LIMIT ?2)`,
+        before,
+        limit,
+      ),
 
     /**
      * Redacts up to `limit` items of released or discarded held batches that stopped being needed before `before`:
      * the journal event they carried (a whole Logto user) is dropped and the preview keeps only the user's ID and the
      * automations. Discarded batches stay (their subjects are not proposed again); released ones are deleted later.
      */
-    async redactHeldItems(before: number, limit: number): Promise<number> {
-      const result = await db
-        .prepare(
-          `UPDATE held_items SET new_event = NULL, preview = json_set(preview,
-             '$.user', json_object('id', json_extract(preview, '$.user.id')), '$.redacted', json('true'))
-           WHERE rowid IN (SELECT i.rowid FROM held_batches b JOIN held_items i ON i.batch_id = b.batch_id
-             WHERE b.status IN ('released', 'discarded') AND i.new_event IS NOT NULL AND ${HELD_ITEM_AT} < ?1
-             LIMIT ?2)`,
-        )
-        .bind(before, limit)
-        .run();
-      return result.meta.changes ?? 0;
-    },
+    redactHeldItems: (before: number, limit: number): Promise<number> =>
+      run(
+        `UPDATE held_items SET new_event = NULL, preview = json_set(preview,
+           '$.user', json_object('id', json_extract(preview, '$.user.id')), '$.redacted', json('true'))
+         WHERE rowid IN (SELECT i.rowid FROM held_batches b JOIN held_items i ON i.batch_id = b.batch_id
+           WHERE b.status IN ('released', 'discarded') AND i.new_event IS NOT NULL AND ${HELD_ITEM_AT} < ?1
+           LIMIT ?2)`,
+        before,
+        limit,
+      ),
 
     /**
      * Deletes up to `limit` items of released batches released before `before`, then up to `limit` such batches left
@@ -118,22 +112,22 @@ export function createRetention(db: D1Database, now: () => number) {
      */
     async deleteReleasedBatches(before: number, limit: number): Promise<{ items: number; batches: number }> {
       const [items, batches] = await db.batch([
-        db
-          .prepare(
-            `DELETE FROM held_items WHERE rowid IN (SELECT i.rowid FROM held_batches b
-               JOIN held_items i ON i.batch_id = b.batch_id
-               WHERE b.status = 'released' AND ${HELD_ITEM_AT} < ?1 LIMIT ?2)`,
-          )
-          .bind(before, limit),
-        db
-          .prepare(
-            `DELETE FROM held_batches WHERE batch_id IN (SELECT b.batch_id FROM held_batches b
-               WHERE b.status = 'released' AND COALESCE(b.decided_at, b.created_at) < ?1
-                 AND NOT EXISTS (SELECT 1 FROM held_items i WHERE i.batch_id = b.batch_id) LIMIT ?2)`,
-          )
-          .bind(before, limit),
+        sql(
+          `DELETE FROM held_items WHERE rowid IN (SELECT i.rowid FROM held_batches b
+             JOIN held_items i ON i.batch_id = b.batch_id
+             WHERE b.status = 'released' AND ${HELD_ITEM_AT} < ?1 LIMIT ?2)`,
+          before,
+          limit,
+        ),
+        sql(
+          `DELETE FROM held_batches WHERE batch_id IN (SELECT b.batch_id FROM held_batches b
+             WHERE b.status = 'released' AND COALESCE(b.decided_at, b.created_at) < ?1
+               AND NOT EXISTS (SELECT 1 FROM held_items i WHERE i.batch_id = b.batch_id) LIMIT ?2)`,
+          before,
+          limit,
+        ),
       ]);
-      return { items: items?.meta.changes ?? 0, batches: batches?.meta.changes ?? 0 };
+      return { items: changes(items), batches: changes(batches) };
     },
   };
 }

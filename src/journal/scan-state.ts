@@ -1,3 +1,5 @@
+import { json, statements } from './d1';
+
 /** Progress of a user scan (`sweep_state` table): the cursor between runs and the position inside a run. */
 export interface ScanState {
   name: string;
@@ -17,49 +19,35 @@ export interface ScanState {
   lastReport: unknown;
 }
 
-type Row = Record<string, unknown>;
-const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-
 /** The `sweep_state` table: one row per user scan. */
 export function createScanStateTable(db: D1Database) {
+  const { run, first } = statements(db);
   return {
     async get(name: string): Promise<ScanState | undefined> {
-      const row = await db.prepare('SELECT * FROM sweep_state WHERE name = ?1').bind(name).first<Row>();
-      if (!row) return undefined;
-      return {
+      const row = await first(
+        `SELECT name, cursor, run_started_at AS runStartedAt, run_upper AS runUpper, scanned_down_to AS scannedDownTo,
+           resume_page AS resumePage, scanned, queued, last_finished_at AS lastFinishedAt, last_report AS lastReport
+         FROM sweep_state WHERE name = ?1`,
         name,
-        cursor: Number(row.cursor),
-        runStartedAt: num(row.run_started_at),
-        runUpper: num(row.run_upper),
-        scannedDownTo: num(row.scanned_down_to),
-        resumePage: num(row.resume_page),
-        scanned: Number(row.scanned),
-        queued: Number(row.queued),
-        lastFinishedAt: num(row.last_finished_at),
-        lastReport: row.last_report ? JSON.parse(String(row.last_report)) : null,
-      };
+      );
+      return row ? ({ ...row, lastReport: json(row.lastReport) } as ScanState) : undefined;
     },
+    /** Writes every column of the scan's row (creating it the first time). */
     async put(state: ScanState): Promise<void> {
-      await db
-        .prepare(
-          `INSERT INTO sweep_state (name, cursor, run_started_at, run_upper, scanned_down_to, scanned, queued,
-             last_finished_at, last_report, resume_page) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-           ON CONFLICT (name) DO UPDATE SET cursor = ?2, run_started_at = ?3, run_upper = ?4, scanned_down_to = ?5,
-             scanned = ?6, queued = ?7, last_finished_at = ?8, last_report = ?9, resume_page = ?10`,
-        )
-        .bind(
-          state.name,
-          state.cursor,
-          state.runStartedAt,
-          state.runUpper,
-          state.scannedDownTo,
-          state.scanned,
-          state.queued,
-          state.lastFinishedAt,
-          state.lastReport === null ? null : JSON.stringify(state.lastReport),
-          state.resumePage,
-        )
-        .run();
+      await run(
+        `REPLACE INTO sweep_state (name, cursor, run_started_at, run_upper, scanned_down_to, scanned, queued,
+           last_finished_at, last_report, resume_page) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
+        state.name,
+        state.cursor,
+        state.runStartedAt,
+        state.runUpper,
+        state.scannedDownTo,
+        state.scanned,
+        state.queued,
+        state.lastFinishedAt,
+        state.lastReport === null ? null : JSON.stringify(state.lastReport),
+        state.resumePage,
+      );
     },
   };
 }
