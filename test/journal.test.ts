@@ -107,4 +107,35 @@ describe('journal (D1)', () => {
     expect(unstarted.filter((key) => key.startsWith('page-'))).toEqual(['page-0', 'page-1', 'page-2']);
     expect(unstarted).not.toContain('page-3');
   });
+  it('failure groups read any stored result: truncated, plain values or not JSON', async () => {
+    const journal = createJournal(env.JOURNAL);
+    const results: unknown[] = [
+      { 'personal-organization': { failed: { code: 'grp.oops' } }, 'signup-roles': 'skipped', stamps: 3 },
+      { bulky: 'y'.repeat(5_000) }, // stored as {"truncated": "…"}: a top-level string value
+      ['a', 1, null],
+      undefined,
+    ];
+    for (const [i, result] of results.entries()) {
+      const eventKey = `k-grp-${i}`;
+      await journal.events.record({
+        eventKey,
+        source: 'logto',
+        eventType: 'GroupTest',
+        status: 'received',
+        rawBody: '{}',
+      });
+      await beginRun(journal, eventKey, () => []);
+      await journal.batch([
+        journal.events.finishStatement(
+          eventKey,
+          { status: 'failed', failure: { code: 'grp.oops', message: 'm' }, result },
+          ['running'],
+        ),
+      ]);
+    }
+    const group = (await journal.insights.failureCauses(100)).find((g) => g.eventType === 'GroupTest');
+    expect(group).toMatchObject({ code: 'grp.oops', count: 4, automations: ['personal-organization'] });
+    const groups = await journal.insights.failureGroups();
+    expect(groups.find((g) => g.eventType === 'GroupTest')).toMatchObject({ count: 4, exampleMessage: 'm' });
+  });
 });

@@ -61,7 +61,7 @@ const FAILURE_GROUPS = `SELECT event_type AS eventType, code, COUNT(*) AS count,
     MAX(received_at) AS lastAt, MAX(event_key) AS exampleKey, GROUP_CONCAT(DISTINCT automation) AS automations
   FROM (SELECT event_type, COALESCE(last_error_code, 'unknown') AS code, received_at, event_key,
           (SELECT j.key FROM json_each(CASE WHEN json_valid(result) THEN result ELSE '{}' END) j
-            WHERE json_type(j.value, '$.failed') IS NOT NULL LIMIT 1) AS automation
+            WHERE CASE WHEN j.type = 'object' THEN json_type(j.value, '$.failed') END IS NOT NULL LIMIT 1) AS automation
         FROM events WHERE status = 'failed')
   GROUP BY event_type, code ORDER BY count DESC, lastAt DESC LIMIT ?1`;
 
