@@ -45,71 +45,59 @@ export async function evaluate(
 ): Promise<Evaluation> {
   const { at, backlogThreshold } = options;
   const raised: RaisedAlert[] = [];
-  const complete = new Set<AlertKind>(['recovery', 'backlog']);
+  // The backlog is counted, never truncated.
+  const complete = new Set<AlertKind>(['backlog']);
+  /** The rows of a read bounded by `limit`: fewer than that, and every present cause of `kind` was read. */
+  const bounded = <T>(kind: AlertKind, limit: number, rows: T[]) => {
+    if (rows.length < limit) complete.add(kind);
+    return rows;
+  };
+  const raise = (kind: AlertKind, cause: string, data: Record<string, unknown>) =>
+    raised.push({ cause, kind, data });
 
-  const groups = await journal.insights.failureCauses(CAUSE_LIMITS.failureGroups);
-  if (groups.length < CAUSE_LIMITS.failureGroups) complete.add('failure');
-  for (const group of groups)
-    raised.push({
-      cause: failureCause(group.eventType, group.code),
-      kind: 'failure',
-      data: {
-        eventType: label(group.eventType),
-        code: label(group.code),
-        count: group.count,
-        firstAt: group.firstAt,
-        lastAt: group.lastAt,
-        exampleEventKey: label(group.exampleKey),
-      },
+  const { failureGroups, recoveryHooks, heldBatches } = CAUSE_LIMITS;
+  for (const group of bounded('failure', failureGroups, await journal.insights.failureCauses(failureGroups)))
+    raise('failure', failureCause(group.eventType, group.code), {
+      eventType: label(group.eventType),
+      code: label(group.code),
+      count: group.count,
+      firstAt: group.firstAt,
+      lastAt: group.lastAt,
+      exampleEventKey: label(group.exampleKey),
     });
 
-  const runs = await journal.insights.recoveryRuns(CAUSE_LIMITS.recoveryHooks);
-  for (const run of runs) {
+  for (const run of bounded('recovery', recoveryHooks, await journal.insights.recoveryRuns(recoveryHooks))) {
     if (run.recovered <= 0 || at - run.finishedAt > RECOVERY_RELEVANT_MS) continue;
-    raised.push({
-      cause: `recovery:${run.hookId}`,
-      kind: 'recovery',
-      data: {
-        hookId: label(run.hookId),
-        recovered: run.recovered,
-        from: run.from,
-        to: run.to,
-        runAt: run.finishedAt,
-      },
+    raise('recovery', `recovery:${run.hookId}`, {
+      hookId: label(run.hookId),
+      recovered: run.recovered,
+      from: run.from,
+      to: run.to,
+      runAt: run.finishedAt,
     });
   }
-  if (runs.length >= CAUSE_LIMITS.recoveryHooks) complete.delete('recovery');
 
   if (backlogThreshold !== null) {
     // Counted only up to a bound: the alert needs "above the threshold", the console has the exact figure.
     const cap = Math.min(backlogThreshold * 10, 10_000);
     const backlog = await journal.insights.backlog(at - BACKLOG_AGE_MS, cap);
     if (backlog.count > backlogThreshold)
-      raised.push({
-        cause: 'backlog',
-        kind: 'backlog',
-        data: {
-          count: backlog.count,
-          atLeast: backlog.count >= cap,
-          threshold: backlogThreshold,
-          olderThanMinutes: BACKLOG_AGE_MS / 60_000,
-          oldestAt: backlog.oldestAt,
-        },
+      raise('backlog', 'backlog', {
+        count: backlog.count,
+        atLeast: backlog.count >= cap,
+        threshold: backlogThreshold,
+        olderThanMinutes: BACKLOG_AGE_MS / 60_000,
+        oldestAt: backlog.oldestAt,
       });
   }
 
-  const held = await journal.batches.list({ status: 'held', limit: CAUSE_LIMITS.heldBatches });
-  if (held.length < CAUSE_LIMITS.heldBatches) complete.add('batch');
-  for (const batch of held)
-    raised.push({
-      cause: `batch:${batch.batchId}`,
-      kind: 'batch',
-      data: {
-        batchId: label(batch.batchId),
-        batchKind: batch.kind,
-        items: batch.itemCount,
-        heldSince: batch.createdAt,
-      },
+  const held = await journal.batches.list({ status: 'held', limit: heldBatches });
+  for (const batch of bounded('batch', heldBatches, held))
+    raise('batch', `batch:${batch.batchId}`, {
+      batchId: label(batch.batchId),
+      batchKind: batch.kind,
+      items: batch.itemCount,
+      heldSince: batch.createdAt,
     });
   return { raised, complete };
 }

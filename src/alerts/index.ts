@@ -8,7 +8,6 @@ export { BACKLOG_AGE_MS, CAUSE_LIMITS, label } from './causes';
 export { type Notice, noticeOf, requestOf, SEND_TIMEOUT_MS, type SendOutcome, send } from './notify';
 export {
   type AlertDeps,
-  type AlertReport,
   KEEP_RESOLVED_MS,
   MAX_NOTICES_PER_RUN,
   NOTICE_LEASE_MS,

@@ -24,8 +24,7 @@ export interface Notice {
   data: Record<string, unknown>;
 }
 
-const iso = (ms: unknown) =>
-  typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : '?';
+const iso = (ms: unknown) => (Number.isFinite(ms) ? new Date(ms as number).toISOString() : '?');
 const plural = (n: unknown, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The console page that shows the cause (with WORKER_URL), else none. */
@@ -37,31 +36,29 @@ function linkOf(alert: AlertRecord, workerUrl: string | undefined): string | und
   return `${workerUrl}/console/health`;
 }
 
-function sentence(alert: AlertRecord, phase: AlertPhase): string {
-  const d = alert.data;
-  switch (alert.kind) {
-    case 'failure':
-      return phase === 'opened'
-        ? `${plural(d.count, 'event')} failed for good: ${d.eventType}, code ${d.code} (first ${iso(d.firstAt)}, ` +
-            `last ${iso(d.lastAt)}; e.g. event ${d.exampleEventKey}). Replay them once the cause is fixed.`
-        : `No failed ${d.eventType} events with code ${d.code} remain (replayed or fixed).`;
-    case 'recovery':
-      return phase === 'opened'
-        ? `Logto could not deliver ${plural(d.recovered, 'webhook')} to the Worker (hook ${d.hookId}, ` +
-            `${iso(d.from)} to ${iso(d.to)}); recovered from Logto's hook log.`
-        : `The latest recovery run of hook ${d.hookId} found no undelivered webhooks.`;
-    case 'backlog':
-      return phase === 'opened'
-        ? `${d.atLeast ? 'At least ' : ''}${plural(d.count, 'event')} received or running for more than ` +
-            `${d.olderThanMinutes} minutes (threshold ${d.threshold}; oldest since ${iso(d.oldestAt)}).`
-        : `The backlog is back under ${d.threshold} events waiting more than ${d.olderThanMinutes} minutes.`;
-    case 'batch':
-      return phase === 'opened'
-        ? `A held ${d.batchKind} batch waits for an operator: ${d.batchId}, ${plural(d.items, 'item')} ` +
-            `(held since ${iso(d.heldSince)}). Approve or discard it.`
-        : `Held batch ${d.batchId} is no longer waiting (approved or discarded).`;
-  }
-}
+/** Each kind's sentence: when its cause appears, and when it is gone. */
+const SENTENCES: Record<AlertKind, (d: Record<string, unknown>) => [opened: string, resolved: string]> = {
+  failure: (d) => [
+    `${plural(d.count, 'event')} failed for good: ${d.eventType}, code ${d.code} (first ${iso(d.firstAt)}, ` +
+      `last ${iso(d.lastAt)}; e.g. event ${d.exampleEventKey}). Replay them once the cause is fixed.`,
+    `No failed ${d.eventType} events with code ${d.code} remain (replayed or fixed).`,
+  ],
+  recovery: (d) => [
+    `Logto could not deliver ${plural(d.recovered, 'webhook')} to the Worker (hook ${d.hookId}, ` +
+      `${iso(d.from)} to ${iso(d.to)}); recovered from Logto's hook log.`,
+    `The latest recovery run of hook ${d.hookId} found no undelivered webhooks.`,
+  ],
+  backlog: (d) => [
+    `${d.atLeast ? 'At least ' : ''}${plural(d.count, 'event')} received or running for more than ` +
+      `${d.olderThanMinutes} minutes (threshold ${d.threshold}; oldest since ${iso(d.oldestAt)}).`,
+    `The backlog is back under ${d.threshold} events waiting more than ${d.olderThanMinutes} minutes.`,
+  ],
+  batch: (d) => [
+    `A held ${d.batchKind} batch waits for an operator: ${d.batchId}, ${plural(d.items, 'item')} ` +
+      `(held since ${iso(d.heldSince)}). Approve or discard it.`,
+    `Held batch ${d.batchId} is no longer waiting (approved or discarded).`,
+  ],
+};
 
 export async function noticeOf(
   alert: AlertRecord,
@@ -70,8 +67,9 @@ export async function noticeOf(
 ): Promise<Notice> {
   const incident = `alert_${(await sha256Hex(`${alert.cause}\n${alert.openedAt}`)).slice(0, 32)}`;
   const link = linkOf(alert, workerUrl);
-  const prefix = phase === 'opened' ? 'logto-automations alert' : 'logto-automations resolved';
-  const text = `${prefix}: ${sentence(alert, phase)}${link ? ` ${link}` : ''}`;
+  const opened = phase === 'opened';
+  const sentence = SENTENCES[alert.kind](alert.data)[opened ? 0 : 1];
+  const text = `logto-automations ${opened ? 'alert' : 'resolved'}: ${sentence}${link ? ` ${link}` : ''}`;
   return { id: `${incident}_${phase}`, incident, phase, kind: alert.kind, text, link, data: alert.data };
 }
 
@@ -85,12 +83,12 @@ export async function requestOf(
   if (!config.secret) return { body: JSON.stringify({ text: notice.text }), headers };
   const body = JSON.stringify({
     type: `alert.${notice.phase}`,
-    timestamp: new Date(nowMs).toISOString(),
+    timestamp: iso(nowMs),
     data: {
       incident: notice.incident,
       kind: notice.kind,
       text: notice.text,
-      ...(notice.link ? { link: notice.link } : {}),
+      link: notice.link, // JSON leaves it out when there is none
       ...notice.data,
     },
   });
@@ -123,11 +121,11 @@ export async function send(
   let timer: ReturnType<typeof setTimeout> | null = null;
   try {
     const { body, headers } = await requestOf(notice, config, deps.now());
-    // Raced as well as aborted: an injected fetch may ignore the signal.
-    const timeout = new Promise<'timeout'>((resolve) => {
+    // Raced as well as aborted (an injected fetch may ignore the signal); either way the catch tells a timeout.
+    const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        resolve('timeout');
+        reject(new Error('timeout'));
       }, timeoutMs);
     });
     const answer = await Promise.race([
@@ -140,7 +138,6 @@ export async function send(
       }),
       timeout,
     ]);
-    if (answer === 'timeout') return { ok: false, code: 'timeout' };
     await answer.body?.cancel().catch(() => {});
     return answer.ok ? { ok: true, status: answer.status } : { ok: false, code: `http_${answer.status}` };
   } catch {

@@ -14,15 +14,6 @@ export const NOTICE_LEASE_MS = SEND_TIMEOUT_MS + 55_000;
 /** Incidents resolved (and told) this long ago are forgotten. */
 export const KEEP_RESOLVED_MS = 30 * 86_400_000;
 
-export interface AlertReport {
-  /** Set when a bad setting turned the alerts off: the variable's name. */
-  disabled?: string;
-  raised: number;
-  resolved: number;
-  sent: number;
-  failed: number;
-}
-
 export interface AlertDeps {
   journal: Pick<Journal, 'alerts' | 'insights' | 'batches'>;
   /** WORKER_URL (validated by the pipeline configuration): notices link to the console. */
@@ -33,7 +24,7 @@ export interface AlertDeps {
 }
 
 /** Sends the notices that are due, each claimed first (one conditional write) so no two runs send it. */
-async function sendDue(deps: AlertDeps, config: AlertConfig, report: AlertReport): Promise<void> {
+async function sendDue(deps: AlertDeps, config: AlertConfig): Promise<void> {
   const { alerts } = deps.journal;
   for (const alert of await alerts.due(MAX_NOTICES_PER_RUN)) {
     const phase: AlertPhase = alert.state === 'open' ? 'opened' : 'resolved';
@@ -49,11 +40,9 @@ async function sendDue(deps: AlertDeps, config: AlertConfig, report: AlertReport
     const fields = { alertId: notice.id, kind: alert.kind, phase, attempt: alert.attempts + 1 };
     if (outcome.ok) {
       await alerts.sent(alert.cause, alert.openedAt, phase);
-      report.sent++;
       log('info', 'alert.sent', { ...fields, status: outcome.status });
     } else {
       await alerts.failed(alert.cause, alert.openedAt, leaseUntil, outcome.code);
-      report.failed++;
       log('warn', 'alert.failed', { ...fields, code: outcome.code });
       // The receiver is down or refusing: the rest wait for the next run rather than each waiting for a timeout.
       return;
@@ -67,27 +56,24 @@ async function sendDue(deps: AlertDeps, config: AlertConfig, report: AlertReport
  * Never throws: a bad setting turns alerts off and is logged by name; any other failure is logged and the next
  * run carries on from the table.
  */
-export async function runAlerts(env: object, deps: AlertDeps): Promise<AlertReport | undefined> {
+export async function runAlerts(env: object, deps: AlertDeps): Promise<void> {
   const parsed = parseAlertConfig(env);
   if (!parsed.ok) {
     log('error', 'alert.disabled', { variable: parsed.variable, reason: parsed.reason });
-    return { disabled: parsed.variable, raised: 0, resolved: 0, sent: 0, failed: 0 };
+    return;
   }
   const config = parsed.config;
-  if (!config) return undefined;
-  const report: AlertReport = { raised: 0, resolved: 0, sent: 0, failed: 0 };
+  if (!config) return;
   try {
     const { journal } = deps;
     const at = deps.now();
     const evaluation = await evaluate(journal, { at, backlogThreshold: config.backlogThreshold });
     await journal.alerts.raise(evaluation.raised, at);
-    report.raised = evaluation.raised.length;
     const open = await journal.alerts.listOpen(undefined, CAUSE_LIMITS.open);
-    report.resolved = await journal.alerts.resolve(await gone(journal, open, evaluation), at);
-    await sendDue(deps, config, report);
+    await journal.alerts.resolve(await gone(journal, open, evaluation), at);
+    await sendDue(deps, config);
     await journal.alerts.prune(at - KEEP_RESOLVED_MS, 100);
   } catch (error) {
     log('error', 'alert.error', { error: errorName(error) });
   }
-  return report;
 }

@@ -1,6 +1,6 @@
 import { runAlerts } from '../alerts';
 import type { Pipeline, Services } from '../composition';
-import { instanceIdOf, type JournalEntry, type NewEvent } from '../journal';
+import { type BatchKind, instanceIdOf, type JournalEntry, type NewEvent } from '../journal';
 import { log } from '../log';
 import { disposeStub, planFor } from '../pipeline';
 import { inputOf } from '../sources';
@@ -11,6 +11,7 @@ import {
   reconcileDecider,
   recoverDeliveries,
   releaseBatch,
+  type ScanOptions,
   type ScanReport,
   scanUsers,
 } from '../sweep';
@@ -152,7 +153,7 @@ export async function runScheduled(
   deps: { pipeline: Pipeline; services: (env: Env) => Services; now: () => number; fetch?: typeof fetch },
 ): Promise<ScheduledReport> {
   const { pipeline, now } = deps;
-  const { reconcile, cleanup } = pipeline.recipes;
+  const { reconcile, cleanup, rolesByRule, organizationsByRule } = pipeline.recipes;
   const report: ScheduledReport = { errors: [] };
   const guard = async <T>(name: string, job: () => Promise<T>) => {
     try {
@@ -169,21 +170,23 @@ export async function runScheduled(
     const parsed = inputOf({ ...event, externalId: null, receivedAt: now() });
     return parsed.ok ? planFor(pipeline.automations, parsed.input, pipeline.dryRun).map((p) => p.name) : [];
   };
-  const brakes = pipeline.recipes.brakes;
-  /** The applications rules name: the sweep plans a user as signed up through each (src/sweep reconcileDecider). */
-  const applications = [...pipeline.recipes.rolesByRule, ...pipeline.recipes.organizationsByRule].flatMap(
-    (rule) => rule.when.applications ?? [],
-  );
-  const scanDeps = () => ({
-    journal: pipeline.journal,
-    enqueue: pipeline.enqueue,
-    logto: deps.services(env).logto,
-    now,
-  });
-  if (cron === JOURNAL_SWEEP_CRON)
+  /** A user scan, with the brakes of `kind` (none without one, or in a dry run: it changes nothing). */
+  const scan = (
+    options: Omit<ScanOptions, 'brakes'>,
+    decide: Parameters<typeof scanUsers>[2],
+    kind: BatchKind | undefined,
+  ) =>
+    scanUsers(
+      { journal: pipeline.journal, enqueue: pipeline.enqueue, logto: deps.services(env).logto, now },
+      {
+        ...options,
+        brakes: kind && !pipeline.dryRun ? { kind, settings: pipeline.recipes.brakes, describe } : undefined,
+      },
+      decide,
+    );
+  if (cron === JOURNAL_SWEEP_CRON) {
     report.journal = await guard('journal sweep', () => sweepJournal(env, pipeline, now));
-  // Alerts (src/alerts) after the sweep, so they see its outcome; they never throw, the guard is a second net.
-  if (cron === JOURNAL_SWEEP_CRON)
+    // Alerts (src/alerts) after the sweep, so they see its outcome; they never throw, the guard is a second net.
     await guard('alerts', () =>
       runAlerts(env, {
         journal: pipeline.journal,
@@ -192,7 +195,9 @@ export async function runScheduled(
         now,
       }),
     );
-  if (cron === RECOVERY_CRON && pipeline.config.recovery) {
+  }
+  if (cron === RECOVERY_CRON) {
+    // Undefined when recovery is not configured.
     report.recovery = await guard('recovery', () => runRecovery(env, deps));
     if (report.recovery) log('info', 'cron.recovery', { hooks: report.recovery });
   }
@@ -201,70 +206,54 @@ export async function runScheduled(
       runRetention(pipeline.journal, retentionSettings(env), now()),
     );
   if (reconcile.enabled && cron === reconcile.cron) {
-    report.reconcile = await guard('reconcile', () =>
-      scanUsers(
-        scanDeps(),
-        {
-          name: 'reconcile',
-          lagMs: 0,
-          initialLookbackMs: reconcile.initialLookbackMinutes * 60_000,
-          overlapMs: reconcile.overlapMinutes * 60_000,
-          maxPages: reconcile.maxPagesPerRun,
-          // A dry run changes nothing: no brakes needed.
-          brakes: pipeline.dryRun ? undefined : { kind: 'reconcile', settings: brakes, describe },
-        },
-        reconcileDecider(pipeline, deps.services(env).logto, { applications }),
-      ),
+    /** The applications rules name: the sweep plans a user as signed up through each (src/sweep reconcileDecider). */
+    const applications = [...rolesByRule, ...organizationsByRule].flatMap(
+      (rule) => rule.when.applications ?? [],
     );
-  }
-  if (reconcile.enabled && cron === reconcile.cron && reconcile.filterEveryHours > 0) {
-    report.filters = await guard('reconcile filters', async () => {
-      const logto = deps.services(env).logto;
-      const targets: { name: string; query: Record<string, string> }[] = [];
-      const roleNames = new Set([
-        ...pipeline.config.signupRoleNames,
-        ...pipeline.recipes.rolesByRule.flatMap((rule) => rule.roles),
-      ]);
-      for (const roleName of roleNames) {
-        const role = await logto.roles.findByName(roleName);
-        // A missing role fails the runs that need it (with its code); there is nothing to filter by.
-        if (role) targets.push({ name: `filter:role:${role.id}`, query: { excludeRoleId: role.id } });
-      }
-      for (const organizationId of new Set(
-        pipeline.recipes.organizationsByRule.map((rule) => rule.organizationId),
-      ))
-        targets.push({
-          name: `filter:organization:${organizationId}`,
-          query: { excludeOrganizationId: organizationId },
-        });
-      const reports: ScanReport[] = [];
-      for (const target of targets) {
-        reports.push(
-          await scanUsers(
-            scanDeps(),
-            {
-              name: target.name,
-              lagMs: 0,
-              initialLookbackMs: 0,
-              overlapMs: 0,
-              maxPages: reconcile.maxPagesPerRun,
-              filter: { query: target.query, everyMs: reconcile.filterEveryHours * 3_600_000 },
-              brakes: pipeline.dryRun ? undefined : { kind: 'reconcile', settings: brakes, describe },
-            },
-            reconcileDecider(pipeline, logto, {
-              filterPeriodMs: reconcile.filterEveryHours * 3_600_000,
-              applications,
-            }),
-          ),
-        );
-      }
-      return reports;
-    });
+    /** A reconciliation scan: the cursor scan, or with `filter` a filter scan (its decider keyed by period). */
+    const reconcileScan = (
+      options: Pick<ScanOptions, 'name' | 'initialLookbackMs' | 'overlapMs' | 'filter'>,
+    ) =>
+      scan(
+        { lagMs: 0, maxPages: reconcile.maxPagesPerRun, ...options },
+        reconcileDecider(pipeline, deps.services(env).logto, {
+          filterPeriodMs: options.filter?.everyMs,
+          applications,
+        }),
+        'reconcile',
+      );
+    report.reconcile = await guard('reconcile', () =>
+      reconcileScan({
+        name: 'reconcile',
+        initialLookbackMs: reconcile.initialLookbackMinutes * 60_000,
+        overlapMs: reconcile.overlapMinutes * 60_000,
+      }),
+    );
+    const everyMs = reconcile.filterEveryHours * 3_600_000;
+    if (everyMs > 0)
+      report.filters = await guard('reconcile filters', async () => {
+        const targets: [name: string, query: Record<string, string>][] = [];
+        for (const roleName of new Set([
+          ...pipeline.config.signupRoleNames,
+          ...rolesByRule.flatMap((rule) => rule.roles),
+        ])) {
+          const role = await deps.services(env).logto.roles.findByName(roleName);
+          // A missing role fails the runs that need it (with its code); there is nothing to filter by.
+          if (role) targets.push([`filter:role:${role.id}`, { excludeRoleId: role.id }]);
+        }
+        for (const organizationId of new Set(organizationsByRule.map((rule) => rule.organizationId)))
+          targets.push([`filter:organization:${organizationId}`, { excludeOrganizationId: organizationId }]);
+        const reports: ScanReport[] = [];
+        for (const [name, query] of targets)
+          reports.push(
+            await reconcileScan({ name, initialLookbackMs: 0, overlapMs: 0, filter: { query, everyMs } }),
+          );
+        return reports;
+      });
   }
   if (cleanup?.enabled && cron === cleanup.cron) {
     report.cleanup = await guard('cleanup', () =>
-      scanUsers(
-        scanDeps(),
+      scan(
         {
           name: `cleanup-${cleanup.action}${cleanup.dryRun ? '-dry-run' : ''}`,
           lagMs: cleanup.neverSignedInDays * 86_400_000,
@@ -272,10 +261,10 @@ export async function runScheduled(
           initialLookbackMs: 10 * 365 * 86_400_000,
           overlapMs: 0,
           maxPages: cleanup.maxPagesPerRun,
-          brakes:
-            cleanup.dryRun || pipeline.dryRun ? undefined : { kind: 'cleanup', settings: brakes, describe },
         },
         cleanupDecider({ action: cleanup.action, dryRun: cleanup.dryRun }),
+        // A cleanup dry run changes nothing either.
+        cleanup.dryRun ? undefined : 'cleanup',
       ),
     );
   }

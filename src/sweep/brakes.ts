@@ -1,7 +1,8 @@
-import type { BatchKind, HeldBatch, HeldItem, Journal, NewEvent } from '../journal';
+import type { HeldBatch, HeldItem, Journal, NewEvent } from '../journal';
 import { log } from '../log';
 import type { LogtoClient } from '../logto-client';
 import type { Enqueue } from '../pipeline';
+import { totalOf } from './paged-run';
 
 /** `brakes` in automations.config.ts. */
 export interface BrakeSettings {
@@ -26,6 +27,13 @@ export function overLimit(count: number, tenantUsers: number | null, brakes: Bra
   return null;
 }
 
+/** A batch held over the limits: its ID, size and why. */
+export interface HeldReport {
+  batchId: string;
+  count: number;
+  reason: string;
+}
+
 export interface BrakeDeps {
   journal: Pick<Journal, 'batches'>;
   enqueue: Pick<Enqueue, 'recordAndStart' | 'reopen'>;
@@ -33,13 +41,8 @@ export interface BrakeDeps {
 
 /** A held item for a scan candidate: who (the user's ID, email, username, name) and what (the automations). */
 export function scanItem(event: NewEvent, automations: string[]): Omit<HeldItem, 'releasedAt'> {
-  let user: Record<string, unknown> = {};
-  try {
-    const body = JSON.parse(event.rawBody) as { user?: Record<string, unknown> };
-    user = body.user ?? {};
-  } catch {
-    // A scan's own body is JSON; an unreadable one still shows its subject.
-  }
+  // A scan's body is its decider's JSON with the user.
+  const { user } = JSON.parse(event.rawBody) as { user: Record<string, unknown> };
   return {
     eventKey: event.eventKey,
     subject: event.subject ?? null,
@@ -96,33 +99,34 @@ export async function releaseBatch(
 
 /**
  * Ends a scan run's collecting batch: within the limits it is approved and released, otherwise held for an operator
- * (nothing of it is done). Returns the batch as it is now.
+ * (nothing of it is done). Returns the held batch and why, or undefined.
  */
 export async function settleCollected(
   deps: BrakeDeps,
   batchId: string,
   tenantUsers: number | null,
   brakes: BrakeSettings,
-): Promise<{ batch: HeldBatch | undefined; released: number; held: string | null }> {
+): Promise<HeldReport | undefined> {
   const { batches } = deps.journal;
   const batch = await batches.get(batchId);
-  if (batch?.status !== 'collecting') return { batch, released: 0, held: null };
+  if (batch?.status !== 'collecting') return undefined;
   const reason = overLimit(batch.itemCount, tenantUsers, brakes);
-  if (reason) {
-    await batches.transition(batchId, ['collecting'], 'held', { reason });
-    log('warn', 'batch.held', {
-      batchId,
-      kind: batch.kind,
-      count: batch.itemCount,
-      reason,
-      hint: `npm run ops -- approve ${batchId}`,
-    });
-    return { batch: await batches.get(batchId), released: 0, held: reason };
+  if (!reason) {
+    await batches.transition(batchId, ['collecting'], 'approved');
+    const approved = await batches.get(batchId);
+    if (approved) await releaseBatch(deps, approved);
+    return undefined;
   }
-  await batches.transition(batchId, ['collecting'], 'approved');
-  const approved = await batches.get(batchId);
-  const { released } = approved ? await releaseBatch(deps, approved) : { released: 0 };
-  return { batch: await batches.get(batchId), released, held: null };
+  await batches.transition(batchId, ['collecting'], 'held', { reason });
+  log('warn', 'batch.held', {
+    batchId,
+    kind: batch.kind,
+    count: batch.itemCount,
+    reason,
+    hint: `npm run ops -- approve ${batchId}`,
+  });
+  const held = await batches.get(batchId);
+  return held && { batchId, count: held.itemCount, reason };
 }
 
 /**
@@ -133,8 +137,7 @@ export async function tenantUserCount(logto: Pick<LogtoClient, 'request'>): Prom
   try {
     const query = new URLSearchParams({ page: '1', page_size: '1' });
     const { headers } = await logto.request('GET', '/users', { query, governorWaitMs: 10_000 });
-    const total = Number(headers.get('total-number'));
-    return headers.has('total-number') && Number.isFinite(total) ? total : null;
+    return totalOf(headers);
   } catch {
     return null;
   }
@@ -153,11 +156,10 @@ export async function holdReplay(
   brakes: BrakeSettings,
   batchId: string,
   tenantUsers: number | null = null,
-): Promise<{ batchId: string; count: number; reason: string } | null> {
+): Promise<HeldReport | null> {
   const reason = overLimit(keys.length, tenantUsers, brakes);
   if (!reason) return null;
-  const kind: BatchKind = 'replay';
-  await deps.journal.batches.open(batchId, kind, 'held', reason);
+  await deps.journal.batches.open(batchId, 'replay', 'held', reason);
   await deps.journal.batches.add(
     batchId,
     keys.map((entry) => ({
@@ -180,10 +182,7 @@ export async function replayOrHold(
   brakes: BrakeSettings,
   batchId: string,
   tenantUsers: number | null = null,
-): Promise<
-  | { held: { batchId: string; count: number; reason: string } }
-  | { held?: undefined; replayed: string[]; skipped: string[] }
-> {
+): Promise<{ held: HeldReport } | { held?: undefined; replayed: string[]; skipped: string[] }> {
   const held = await holdReplay(deps, entries, brakes, batchId, tenantUsers);
   if (held) return { held };
   const { reopened, skipped } = await deps.enqueue.reopen(entries.map((entry) => entry.eventKey));

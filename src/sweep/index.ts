@@ -1,10 +1,11 @@
 import type { AutomationInput } from '../automations';
 import type { Pipeline } from '../composition';
 import { sha256Hex } from '../hash';
-import type { BatchKind, Journal, NewEvent, ScanState } from '../journal';
+import type { BatchKind, Journal, NewEvent } from '../journal';
 import { type LogtoClient, MAX_PAGE_SIZE, type User } from '../logto-client';
 import { type Enqueue, planFor } from '../pipeline';
-import { type BrakeSettings, scanItem, settleCollected } from './brakes';
+import { type BrakeSettings, type HeldReport, scanItem, settleCollected } from './brakes';
+import { CRON_GOVERNOR_WAIT_MS, pagedRun, savedState, totalOf } from './paged-run';
 
 export interface ScanOptions {
   /** `reconcile` or `cleanup`: names the state row. */
@@ -41,7 +42,7 @@ export interface ScanReport {
   /** A filter scan whose last pass is more recent than `everyMs`: nothing was read. */
   skipped?: boolean;
   /** With brakes, when the run finished over the limits: the held batch and why. */
-  held?: { batchId: string; count: number; reason: string };
+  held?: HeldReport;
 }
 
 interface ScanDeps {
@@ -50,9 +51,6 @@ interface ScanDeps {
   logto: Pick<LogtoClient, 'request'>;
   now: () => number;
 }
-
-/** A scan waits this long at most for a rate-governor slot per page (it runs in a cron, not a request). */
-const SCAN_GOVERNOR_WAIT_MS = 30_000;
 
 /**
  * Pages through Logto's users (newest first — the only order `GET /api/users` offers) from the newest down to the
@@ -65,67 +63,38 @@ export async function scanUsers(
   options: ScanOptions,
   decide: (users: User[], run: { startedAt: number }) => Promise<NewEvent[]>,
 ): Promise<ScanReport> {
+  const { name, filter, brakes } = options;
   const store = deps.journal.scans;
   const now = deps.now();
-  const saved = await store.get(options.name);
-  const state: ScanState = saved ?? {
-    name: options.name,
-    cursor: now - options.lagMs - options.initialLookbackMs,
-    runStartedAt: null,
-    runUpper: null,
-    scannedDownTo: null,
-    resumePage: null,
-    scanned: 0,
-    queued: 0,
-    lastFinishedAt: null,
-    lastReport: null,
-  };
+  const state = await savedState(store, name, now - options.lagMs - options.initialLookbackMs);
+  const report: ScanReport = { name, pages: 0, scanned: 0, queued: 0, finished: false };
   if (
-    options.filter &&
+    filter &&
     state.runStartedAt === null &&
     state.lastFinishedAt !== null &&
-    now - state.lastFinishedAt < options.filter.everyMs
+    now - state.lastFinishedAt < filter.everyMs
   )
-    return { name: options.name, pages: 0, scanned: 0, queued: 0, finished: true, skipped: true };
-  if (state.runStartedAt === null) {
-    Object.assign(state, {
-      runStartedAt: now,
-      runUpper: now - options.lagMs,
-      scannedDownTo: null,
-      resumePage: null,
-      scanned: 0,
-      queued: 0,
-    });
-  }
+    return { ...report, finished: true, skipped: true };
+  const startedAt = state.runStartedAt ?? now;
+  const upper = state.runUpper ?? now - options.lagMs;
   // A filter scan reads its whole filtered list (Logto filters it); a cursor scan the users since its cursor.
-  const lower = options.filter ? Number.NEGATIVE_INFINITY : state.cursor - options.overlapMs;
-  const upper = state.runUpper ?? now;
-  const report: ScanReport = { name: options.name, pages: 0, scanned: 0, queued: 0, finished: false };
-  const brakes = options.brakes;
-  const batchId = `${options.name}:${state.runStartedAt}`;
+  const lower = filter ? Number.NEGATIVE_INFINITY : state.cursor - options.overlapMs;
+  const batchId = `${name}:${startedAt}`;
   if (brakes) await deps.journal.batches.open(batchId, brakes.kind, 'collecting');
   let tenantUsers: number | null = null;
-  for (let page = state.resumePage ?? 1; report.pages < options.maxPages; page++) {
-    const query = new URLSearchParams({
-      ...options.filter?.query,
-      page: String(page),
-      page_size: String(MAX_PAGE_SIZE),
-    });
+  const read = async (query: URLSearchParams) => {
     const { data: users, headers } = await deps.logto.request<User[]>('GET', '/users', {
       query,
-      governorWaitMs: SCAN_GOVERNOR_WAIT_MS,
+      governorWaitMs: CRON_GOVERNOR_WAIT_MS,
     });
-    const total = Number(headers.get('total-number'));
-    if (headers.has('total-number') && Number.isFinite(total)) tenantUsers = total;
-    report.pages++;
+    tenantUsers = totalOf(headers) ?? tenantUsers;
     const downTo = state.scannedDownTo;
     // Users already handled in this run (equal times are handled again: the journal dedupes them).
     const candidates = users.filter(
       (user) =>
         user.createdAt <= upper && user.createdAt >= lower && (downTo === null || user.createdAt <= downTo),
     );
-    const events =
-      candidates.length > 0 ? await decide(candidates, { startedAt: state.runStartedAt ?? now }) : [];
+    const events = candidates.length > 0 ? await decide(candidates, { startedAt }) : [];
     // With brakes, candidates wait in the run's batch; without, they are journaled and started now.
     let queued: number;
     if (brakes) {
@@ -145,39 +114,53 @@ export async function scanUsers(
     state.queued += queued;
     const oldest = users[users.length - 1]?.createdAt;
     if (oldest !== undefined) state.scannedDownTo = Math.min(state.scannedDownTo ?? oldest, oldest);
-    if (users.length < MAX_PAGE_SIZE || (oldest !== undefined && oldest < lower)) {
-      report.finished = true;
-      break;
+    const last = users.length < MAX_PAGE_SIZE || (oldest !== undefined && oldest < lower);
+    if (last && brakes) {
+      // The run reached the cursor: its batch is released, or held over the limits.
+      const held = await settleCollected(deps, batchId, tenantUsers, brakes.settings);
+      if (held) report.held = held;
     }
-    state.resumePage = page;
-    await store.put(state);
-  }
-  if (report.finished && brakes) {
-    const settled = await settleCollected(deps, batchId, tenantUsers, brakes.settings);
-    if (settled.held && settled.batch)
-      report.held = { batchId, count: settled.batch.itemCount, reason: settled.held };
-  }
-  if (report.finished) {
-    state.lastReport = {
-      startedAt: state.runStartedAt,
-      finishedAt: deps.now(),
+    return last;
+  };
+  await pagedRun(
+    store,
+    state,
+    report,
+    { startedAt, upper, params: filter?.query, maxPages: options.maxPages, reread: true, now: deps.now },
+    read,
+    (at) => ({
+      startedAt,
+      finishedAt: at,
       from: lower,
       to: upper,
       scanned: state.scanned,
       queued: state.queued,
-      ...(report.held ? { held: report.held } : {}),
-    };
-    Object.assign(state, {
-      cursor: upper,
-      runStartedAt: null,
-      runUpper: null,
-      scannedDownTo: null,
-      resumePage: null,
-      lastFinishedAt: deps.now(),
-    });
-  }
-  await store.put(state);
+      held: report.held, // stored as JSON: absent when undefined
+    }),
+  );
   return report;
+}
+
+type ReconcileInput = Extract<AutomationInput, { source: 'reconcile' }>;
+
+/**
+ * The journal event of a sweep's input for its user, keyed by the hash of `key`. Its body is the input without
+ * `source`: what src/sources/sweep.ts rebuilds the input from.
+ */
+async function sweepEvent(
+  key: string,
+  eventType: string,
+  { source, ...body }: ReconcileInput | Extract<AutomationInput, { source: 'cleanup' }>,
+): Promise<NewEvent> {
+  return {
+    eventKey: await sha256Hex(key),
+    source,
+    eventType,
+    subject: body.user.id,
+    status: 'received',
+    rawBody: JSON.stringify(body),
+    arrivedVia: 'sweep',
+  };
 }
 
 /** What Logto's audit log says of a user: a sign-up (and through which application), or null (an API user). */
@@ -193,7 +176,7 @@ export async function signUpOf(
   });
   const { data } = await logto.request<{ payload?: { applicationId?: unknown } }[]>('GET', '/logs', {
     query,
-    governorWaitMs: 30_000,
+    governorWaitMs: CRON_GOVERNOR_WAIT_MS,
   });
   const entry = data[0];
   if (!entry) return null;
@@ -219,21 +202,18 @@ export function reconcileDecider(
   const keysOf = (input: AutomationInput) =>
     // The ledger is checked whatever the dry-run setting: a done action needs no run either way.
     planFor(pipeline.automations, input, false).map((planned) => planned.actionKey);
+  /** Per user (each with one input per hypothesis): whether some planned action has no key or is not done. */
   const pendingOf = async (inputs: AutomationInput[][]) => {
     const all = inputs.map((hypotheses) => hypotheses.flatMap(keysOf));
     const done = await pipeline.journal.actions.doneActions(
       all.flatMap((keys) => keys.filter((key): key is string => !!key)),
     );
-    return all.map(
-      (keys) =>
-        keys.some((key) => key === undefined) || keys.some((key) => key !== undefined && !done.has(key)),
-    );
+    return all.map((keys) => keys.some((key) => key === undefined || !done.has(key)));
   };
-  const hypotheses: (AutomationInput & { source: 'reconcile' })['signUp'][] = [
+  const hypotheses: ReconcileInput['signUp'][] = [
     null,
-    { applicationId: null },
-    ...new Set(options.applications ?? []),
-  ].map((answer) => (typeof answer === 'string' ? { applicationId: answer } : answer));
+    ...[null, ...new Set(options.applications)].map((applicationId) => ({ applicationId })),
+  ];
   return async (users: User[], run: { startedAt: number }): Promise<NewEvent[]> => {
     const period = options.filterPeriodMs
       ? Math.floor(run.startedAt / options.filterPeriodMs) * options.filterPeriodMs
@@ -242,50 +222,38 @@ export function reconcileDecider(
     const maybe = await pendingOf(
       users.map((user) => hypotheses.map((signUp) => ({ source: 'reconcile', user, signUp, ...pass }))),
     );
-    const candidates = users.filter((_, i) => maybe[i]);
-    const inputs: AutomationInput[] = [];
-    for (const user of candidates)
+    const inputs: ReconcileInput[] = [];
+    for (const user of users.filter((_, i) => maybe[i]))
       inputs.push({ source: 'reconcile', user, signUp: await signUpOf(logto, user.id), ...pass });
     const pending = await pendingOf(inputs.map((input) => [input]));
+    const keyed = period === undefined ? `reconcile:${run.startedAt}` : `reconcile-filter:${period}`;
     const events: NewEvent[] = [];
-    for (const [i, input] of inputs.entries()) {
-      if (!pending[i] || input.source !== 'reconcile') continue;
-      const keyed = period === undefined ? `reconcile:${run.startedAt}` : `reconcile-filter:${period}`;
-      events.push({
-        eventKey: await sha256Hex(`${keyed}:${input.user.id}`),
-        source: 'reconcile',
-        eventType: 'User.Reconcile',
-        subject: input.user.id,
-        status: 'received',
-        rawBody: JSON.stringify({ user: input.user, signUp: input.signUp, ...pass }),
-        arrivedVia: 'sweep',
-      });
-    }
+    for (const [i, input] of inputs.entries())
+      if (pending[i]) events.push(await sweepEvent(`${keyed}:${input.user.id}`, 'User.Reconcile', input));
     return events;
   };
 }
 
 /** The cleanup's decision: users who never signed in (and, to suspend, are not suspended yet). */
 export function cleanupDecider(options: { action: 'suspend' | 'delete'; dryRun: boolean }) {
+  const { action, dryRun } = options;
   return async (users: User[]): Promise<NewEvent[]> => {
     const events: NewEvent[] = [];
     for (const user of users) {
-      if (user.lastSignInAt !== null && user.lastSignInAt !== undefined) continue;
-      if (options.action === 'suspend' && user.isSuspended) continue;
-      const { action, dryRun } = options;
-      events.push({
-        eventKey: await sha256Hex(`cleanup:${action}:${dryRun}:${user.id}`),
-        source: 'cleanup',
-        eventType: `User.Cleanup.${action}`,
-        subject: user.id,
-        status: 'received',
-        rawBody: JSON.stringify({ user, action, dryRun }),
-        arrivedVia: 'sweep',
-      });
+      if (user.lastSignInAt != null || (action === 'suspend' && user.isSuspended)) continue;
+      events.push(
+        await sweepEvent(`cleanup:${action}:${dryRun}:${user.id}`, `User.Cleanup.${action}`, {
+          source: 'cleanup',
+          user,
+          action,
+          dryRun,
+        }),
+      );
     }
     return events;
   };
 }
+
 export {
   type BrakeSettings,
   holdReplay,

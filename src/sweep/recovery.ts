@@ -1,8 +1,9 @@
 import type { AutomationInput } from '../automations';
-import type { Journal, NewEvent, ScanState } from '../journal';
+import type { Journal, NewEvent } from '../journal';
 import { type LogtoClient, MAX_PAGE_SIZE } from '../logto-client';
 import type { Enqueue, PlannedAutomation } from '../pipeline';
 import { type HookLogEntry, recoveredRecord } from '../sources';
+import { CRON_GOVERNOR_WAIT_MS, pagedRun, savedState, totalOf } from './paged-run';
 
 interface Hook {
   id: string;
@@ -49,34 +50,15 @@ export interface RecoveryDeps {
   now: () => number;
 }
 
-/** A recovery run waits this long at most for a rate-governor slot per page (it runs in a cron). */
-const GOVERNOR_WAIT_MS = 30_000;
-
 /** The hooks to read: the configured IDs, or those pointing at this Worker's webhook route. */
 async function hooksToRead(deps: RecoveryDeps, options: RecoveryOptions): Promise<string[]> {
   if (options.hookIds.length > 0) return [...options.hookIds];
   if (!options.workerUrl) return [];
   const target = `${options.workerUrl}/webhooks/logto`;
-  const { data } = await deps.logto.request<Hook[]>('GET', '/hooks', { governorWaitMs: GOVERNOR_WAIT_MS });
+  const { data } = await deps.logto.request<Hook[]>('GET', '/hooks', {
+    governorWaitMs: CRON_GOVERNOR_WAIT_MS,
+  });
   return data.filter((hook) => hook.config?.url?.replace(/\/+$/, '') === target).map((hook) => hook.id);
-}
-
-/** The journal records of the failed deliveries in one page of a hook log (invalid bodies counted, not recorded). */
-async function failedDeliveries(
-  entries: readonly HookLogEntry[],
-  plan: RecoveryDeps['plan'],
-): Promise<{ events: NewEvent[]; failed: number; invalid: number }> {
-  const events: NewEvent[] = [];
-  let failed = 0;
-  let invalid = 0;
-  for (const entry of entries) {
-    const record = await recoveredRecord(entry, plan);
-    if (record === 'delivered') continue;
-    failed++;
-    if (record === 'invalid') invalid++;
-    else events.push(record);
-  }
-  return { events, failed, invalid };
 }
 
 /**
@@ -91,24 +73,11 @@ async function recoverHook(
   options: RecoveryOptions,
   hookId: string,
 ): Promise<HookRecovery> {
-  const name = `recovery:${hookId}`;
+  const store = deps.journal.scans;
   const now = deps.now();
-  const state: ScanState = (await deps.journal.scans.get(name)) ?? {
-    name,
-    cursor: now - options.initialLookbackMs,
-    runStartedAt: null,
-    runUpper: null,
-    scannedDownTo: null,
-    resumePage: null,
-    scanned: 0,
-    queued: 0,
-    lastFinishedAt: null,
-    lastReport: null,
-  };
-  if (state.runStartedAt === null)
-    Object.assign(state, { runStartedAt: now, runUpper: now, resumePage: null, scanned: 0, queued: 0 });
-  const lower = state.cursor - options.overlapMs;
+  const state = await savedState(store, `recovery:${hookId}`, now - options.initialLookbackMs);
   const upper = state.runUpper ?? now;
+  const lower = state.cursor - options.overlapMs;
   const report: HookRecovery = {
     hookId,
     pages: 0,
@@ -118,47 +87,50 @@ async function recoverHook(
     invalid: 0,
     finished: false,
   };
-  for (let page = state.resumePage ?? 1; report.pages < options.maxPages; page++) {
-    const query = new URLSearchParams({
-      start_time: String(lower),
-      end_time: String(upper),
-      page: String(page),
-      page_size: String(MAX_PAGE_SIZE),
-    });
+  const read = async (query: URLSearchParams, page: number) => {
     const { data, headers } = await deps.logto.request<HookLogEntry[]>(
       'GET',
       `/hooks/${encodeURIComponent(hookId)}/recent-logs`,
-      { query, governorWaitMs: GOVERNOR_WAIT_MS },
+      { query, governorWaitMs: CRON_GOVERNOR_WAIT_MS },
     );
-    report.pages++;
     report.entries += data.length;
-    const { events, failed, invalid } = await failedDeliveries(data, deps.plan);
+    // The failed deliveries' records (invalid bodies counted, not recorded).
+    const events: NewEvent[] = [];
+    for (const entry of data) {
+      const record = await recoveredRecord(entry, deps.plan);
+      if (record === 'delivered') continue;
+      report.failedDeliveries++;
+      if (record === 'invalid') report.invalid++;
+      else events.push(record);
+    }
     const recorded = await deps.enqueue.recordAndStart(events);
-    report.failedDeliveries += failed;
-    report.invalid += invalid;
     report.recovered += recorded.length;
     state.scanned += data.length;
     state.queued += recorded.length;
-    state.resumePage = page + 1;
     // The last page: short, or (Total-Number) nothing beyond it — no empty page fetched to learn that.
-    const total = Number(headers.get('total-number') ?? Number.NaN);
-    if (data.length < MAX_PAGE_SIZE || (Number.isFinite(total) && page * MAX_PAGE_SIZE >= total)) {
-      report.finished = true;
-      break;
-    }
-    await deps.journal.scans.put(state);
-  }
-  if (report.finished) {
-    state.lastReport = { from: lower, to: upper, read: state.scanned, recovered: state.queued };
-    Object.assign(state, {
-      cursor: upper,
-      runStartedAt: null,
-      runUpper: null,
-      resumePage: null,
-      lastFinishedAt: deps.now(),
-    });
-  }
-  await deps.journal.scans.put(state);
+    const total = totalOf(headers);
+    return data.length < MAX_PAGE_SIZE || (total !== null && page * MAX_PAGE_SIZE >= total);
+  };
+  await pagedRun(
+    store,
+    state,
+    report,
+    {
+      startedAt: now,
+      upper,
+      params: { start_time: String(lower), end_time: String(upper) },
+      maxPages: options.maxPages,
+      reread: false,
+      now: deps.now,
+    },
+    read,
+    () => ({
+      from: lower,
+      to: upper,
+      read: state.scanned,
+      recovered: state.queued,
+    }),
+  );
   return report;
 }
 
