@@ -1,5 +1,5 @@
 import type { LogtoClient } from '../logto-client';
-import { isSignUp, NEW_USER_EVENTS, newUserOf } from './new-user';
+import { NEW_USER_EVENTS, newUserOf } from './new-user';
 import { type Automation, AutomationError } from './types';
 
 export { isSignUp } from './new-user';
@@ -10,11 +10,14 @@ export { isSignUp } from './new-user';
  * is idempotent in Logto (roles the user has are skipped), so a replay changes nothing.
  */
 export function signupRoles(roleNames: string[]): Automation {
-  const userOf = (input: Parameters<Automation['wants']>[0]) =>
-    (input.source === 'logto' && isSignUp(input.event)) ||
-    (input.source === 'reconcile' && input.signUp !== undefined && newUserOf(input)?.origin === 'sign-up')
-      ? newUserOf(input)?.user.id
+  // A new user who signed up: from a sign-up's events (`PostRegister`, or the `User.Created` a sign-up fires), or
+  // found by the sweep when Logto's audit log says so (a stored applicationId is not enough).
+  const userOf = (input: Parameters<Automation['wants']>[0]) => {
+    const user = newUserOf(input);
+    return user?.origin === 'sign-up' && (input.source !== 'reconcile' || input.signUp !== undefined)
+      ? user.user.id
       : undefined;
+  };
   return {
     name: 'signup-roles',
     logtoEvents: NEW_USER_EVENTS,

@@ -146,9 +146,6 @@ export interface Pipeline {
 
 type PipelineBindings = Pick<Env, 'JOURNAL' | 'STARTER'>;
 
-/** The deployment's run starter (a Durable Object): a stub per call, never kept. */
-const starterOf = (env: PipelineBindings) => () => env.STARTER.get(env.STARTER.idFromName(STARTER_NAME));
-
 /**
  * Returns the pipeline for `env`, validating LOGTO_WEBHOOK_SIGNING_KEY and friends the first time it sees that `env`.
  * Independent of the Logto M2M configuration: webhooks are verified and recorded even when Management API access is
@@ -165,7 +162,8 @@ export function createPipelineProvider(
     if (!options.immediate && !options.restart && Date.now() - lastWakeAt < WAKE_EVERY_MS) return;
     lastWakeAt = Date.now();
     try {
-      await starterOf(env)().wake(options);
+      // The deployment's run starter (a Durable Object): a stub per call, never kept.
+      await env.STARTER.get(env.STARTER.idFromName(STARTER_NAME)).wake(options);
     } catch (error) {
       lastWakeAt = Number.NEGATIVE_INFINITY; // the next delivery wakes it again
       throw error;

@@ -1,4 +1,4 @@
-import { parseInteger, text } from '.';
+import { type ConfigFailure, check, configResult, integer, secureUrl, text } from '.';
 
 /**
  * Alert settings (docs/operations.md, "Alerts"). Validated apart from the pipeline configuration on purpose, like
@@ -19,25 +19,11 @@ export interface AlertConfig {
 }
 
 /** `config` null: alerts are off (no ALERT_WEBHOOK_URL). */
-export type AlertConfigResult =
-  | { ok: true; config: AlertConfig | null }
-  | { ok: false; variable: string; reason: string };
+export type AlertConfigResult = { ok: true; config: AlertConfig | null } | ConfigFailure;
 
 export const DEFAULT_ALERT_BACKLOG_THRESHOLD = 100;
 /** Standard Webhooks asks for 24–64 random bytes; fewer is a guessable key. */
 const MIN_SECRET_BYTES = 24;
-
-const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
-
-const fail = (variable: string, reason: string): AlertConfigResult => ({ ok: false, variable, reason });
-
-/** https, or http to this machine only (a local receiver); no credentials in the URL's user part. */
-function validUrl(raw: string): boolean {
-  if (!URL.canParse(raw)) return false;
-  const url = new URL(raw);
-  if (url.username || url.password) return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.includes(url.hostname));
-}
 
 function secretBytes(raw: string): number {
   const encoded = raw.slice('whsec_'.length);
@@ -51,18 +37,31 @@ function secretBytes(raw: string): number {
 
 /** Reads ALERT_WEBHOOK_URL (empty: off), ALERT_WEBHOOK_SECRET (a secret) and ALERT_BACKLOG_THRESHOLD (default 100). */
 export function parseAlertConfig(env: object): AlertConfigResult {
-  const url = text(env, 'ALERT_WEBHOOK_URL');
-  if (!url) return { ok: true, config: null };
-  if (!validUrl(url))
-    return fail('ALERT_WEBHOOK_URL', 'must be an https:// URL (http:// only for localhost or 127.0.0.1)');
-  const secret = text(env, 'ALERT_WEBHOOK_SECRET');
-  if (secret && secretBytes(secret) < MIN_SECRET_BYTES)
-    return fail('ALERT_WEBHOOK_SECRET', `must be whsec_<base64> of at least ${MIN_SECRET_BYTES} bytes`);
-  const rawThreshold = text(env, 'ALERT_BACKLOG_THRESHOLD');
-  const threshold = /^off$/i.test(rawThreshold)
-    ? null
-    : parseInteger(rawThreshold, DEFAULT_ALERT_BACKLOG_THRESHOLD, 1, 1_000_000);
-  if (threshold === undefined)
-    return fail('ALERT_BACKLOG_THRESHOLD', 'must be a whole number of events, 1–1000000, or "off"');
-  return { ok: true, config: { url, ...(secret ? { secret } : {}), backlogThreshold: threshold } };
+  return configResult(() => {
+    const url = text(env, 'ALERT_WEBHOOK_URL');
+    if (!url) return null;
+    // https, or http to this machine only (a local receiver); no credentials in the URL's user part.
+    const parsed = secureUrl(url);
+    check(
+      parsed && !parsed.username && !parsed.password,
+      'ALERT_WEBHOOK_URL',
+      'must be an https:// URL (http:// only for localhost or 127.0.0.1)',
+    );
+    const secret = text(env, 'ALERT_WEBHOOK_SECRET');
+    check(
+      !secret || secretBytes(secret) >= MIN_SECRET_BYTES,
+      'ALERT_WEBHOOK_SECRET',
+      `must be whsec_<base64> of at least ${MIN_SECRET_BYTES} bytes`,
+    );
+    const threshold = integer(
+      env,
+      'ALERT_BACKLOG_THRESHOLD',
+      DEFAULT_ALERT_BACKLOG_THRESHOLD,
+      1,
+      1_000_000,
+      'events',
+      /^off$/i,
+    );
+    return { url, ...(secret ? { secret } : {}), backlogThreshold: threshold };
+  });
 }

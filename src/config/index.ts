@@ -28,12 +28,11 @@ export interface LogtoConfig {
   rateBudget: { requests: number; windowMs: number } | null;
 }
 
-export type ConfigResult =
-  | { ok: true; config: LogtoConfig }
-  | { ok: false; variable: string; reason: string };
+export type ConfigResult = { ok: true; config: LogtoConfig } | ConfigFailure;
 
-const DEFAULT_SKEW_SECONDS = 60;
-const DEFAULT_TIMEOUT_MS = 10_000;
+/** A variable that is wrong: its name and what is wrong with it (never its value). */
+export type ConfigFailure = { ok: false; variable: string; reason: string };
+
 /** Logto Cloud's advice: about 200 Management API requests per 10 s per tenant. */
 const DEFAULT_RATE_BUDGET = '200/10s';
 
@@ -45,44 +44,101 @@ export const text = (env: object, name: string): string => {
   return typeof value === 'string' ? value.trim() : '';
 };
 
-const fail = (variable: string, reason: string): ConfigResult => ({ ok: false, variable, reason });
+/** Thrown by {@link check}; {@link configResult} turns it into a {@link ConfigFailure}. */
+class Invalid {
+  constructor(
+    readonly variable: string,
+    readonly reason: string,
+  ) {}
+}
 
-/** `new URL(value)`, or undefined when it does not parse. */
-const urlOf = (value: string): URL | undefined => {
+/** Stops the parse unless `ok`, naming the variable and what it must be. */
+export function check(ok: unknown, variable: string, reason: string): asserts ok {
+  if (!ok) throw new Invalid(variable, reason);
+}
+
+/** Runs a parse made of {@link check}s: its configuration, or the failure of the first check that did not hold. */
+export function configResult<C>(parse: () => C): { ok: true; config: C } | ConfigFailure {
   try {
-    return new URL(value);
-  } catch {
-    return undefined;
+    return { ok: true, config: parse() };
+  } catch (error) {
+    if (error instanceof Invalid) return { ok: false, variable: error.variable, reason: error.reason };
+    throw error;
   }
-};
+}
+
+/** A variable that must be set; `what` says what it holds. */
+export function required(env: object, variable: string, what: string): string {
+  const value = text(env, variable);
+  check(value, variable, `is required: ${what}`);
+  return value;
+}
+
+/** Hosts an http:// URL may name (a local Logto or receiver). */
+const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/** The URL when `raw` is https, or http to this machine only; undefined otherwise. */
+export function secureUrl(raw: string): URL | undefined {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  const local = url?.protocol === 'http:' && LOCAL_HOSTS.includes(url.hostname);
+  return url?.protocol === 'https:' || local ? url : undefined;
+}
 
 /** An http(s) origin: https, or http on localhost; no path (a trailing slash is fine), no query. */
 const isEndpoint = (value: string): boolean => {
-  const url = /^https?:\/\//i.test(value) ? urlOf(value) : undefined;
-  const local = url !== undefined && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  return (
-    url !== undefined &&
-    (url.protocol === 'https:' || local) &&
-    url.pathname.replace(/\/+$/, '') === '' &&
-    !url.search
-  );
+  const url = /^https?:\/\//i.test(value) ? secureUrl(value) : undefined;
+  return url !== undefined && url.pathname.replace(/\/+$/, '') === '' && !url.search;
 };
 
 const TENANT = /^[a-z0-9]{1,32}$/;
+
+/**
+ * A whole number of `unit` in [min, max] ('' → fallback). With `off`, a value matching it is null (never), and the
+ * message says `"off"` is accepted.
+ */
+export function integer(
+  env: object,
+  variable: string,
+  fallback: number,
+  min: number,
+  max: number,
+  unit: string,
+): number;
+export function integer(
+  env: object,
+  variable: string,
+  fallback: number,
+  min: number,
+  max: number,
+  unit: string,
+  off: RegExp,
+): number | null;
+export function integer(
+  env: object,
+  variable: string,
+  fallback: number,
+  min: number,
+  max: number,
+  unit: string,
+  off?: RegExp,
+): number | null {
+  const raw = text(env, variable);
+  if (!raw) return fallback;
+  if (off?.test(raw)) return null;
+  const value = Number(raw);
+  check(
+    /^\d+$/.test(raw) && value >= min && value <= max,
+    variable,
+    `must be a whole number of ${unit}, ${min}–${max}${off ? ', or "off"' : ''}`,
+  );
+  return value;
+}
 
 function parseAlgorithms(raw: string): JwtAlgorithm[] | undefined {
   if (!raw) return ['ES384'];
   const list = raw.split(',').map((item) => item.trim());
   const valid = list.every((item) => (SUPPORTED_JWT_ALGORITHMS as readonly string[]).includes(item));
-  return valid && list.length > 0 ? (list as JwtAlgorithm[]) : undefined;
-}
-
-/** A whole number in [min, max] ('' → fallback); undefined when malformed or out of range. */
-export function parseInteger(raw: string, fallback: number, min: number, max: number): number | undefined {
-  if (!raw) return fallback;
-  if (!/^\d+$/.test(raw)) return undefined;
-  const value = Number(raw);
-  return value >= min && value <= max ? value : undefined;
+  return valid ? (list as JwtAlgorithm[]) : undefined;
 }
 
 function parseRateBudget(raw: string): LogtoConfig['rateBudget'] | undefined {
@@ -94,27 +150,6 @@ function parseRateBudget(raw: string): LogtoConfig['rateBudget'] | undefined {
   return requests > 0 && seconds > 0 ? { requests, windowMs: seconds * 1000 } : undefined;
 }
 
-function resolveEndpoint(
-  env: object,
-): ConfigResult | { mode: LogtoConfig['mode']; endpoint: string; tenant: string } {
-  const tenant = text(env, 'LOGTO_TENANT_ID');
-  const endpointRaw = text(env, 'LOGTO_ENDPOINT');
-  if (!tenant && !endpointRaw) {
-    return fail('LOGTO_TENANT_ID', 'set LOGTO_TENANT_ID (Logto Cloud) or LOGTO_ENDPOINT (self-hosted)');
-  }
-  if (tenant && !TENANT.test(tenant)) {
-    return fail('LOGTO_TENANT_ID', 'must be the lowercase tenant ID shown in Logto Console, e.g. "abc123"');
-  }
-  if (endpointRaw && !isEndpoint(endpointRaw)) {
-    return fail(
-      'LOGTO_ENDPOINT',
-      'must be an https:// origin without path or query (http:// only for localhost)',
-    );
-  }
-  const endpoint = (endpointRaw || `https://${tenant}.logto.app`).replace(/\/+$/, '');
-  return { mode: tenant ? 'cloud' : 'self-hosted', endpoint, tenant };
-}
-
 /**
  * Reads and validates the Logto configuration from a Worker `env`.
  *
@@ -124,52 +159,64 @@ function resolveEndpoint(
  * - `LOGTO_MANAGEMENT_API_RESOURCE` overrides the resource in both cases.
  */
 export function parseLogtoConfig(env: object): ConfigResult {
-  const target = resolveEndpoint(env);
-  if ('ok' in target) return target;
-  const appId = text(env, 'LOGTO_M2M_APP_ID');
-  if (!appId) return fail('LOGTO_M2M_APP_ID', 'is required: the ID of your machine-to-machine app');
-  const appSecret = text(env, 'LOGTO_M2M_APP_SECRET');
-  if (!appSecret) {
-    return fail(
-      'LOGTO_M2M_APP_SECRET',
-      'is required: a secret (.dev.vars locally, `wrangler secret put` deployed)',
+  return configResult(() => {
+    const tenant = text(env, 'LOGTO_TENANT_ID');
+    const endpointRaw = text(env, 'LOGTO_ENDPOINT');
+    check(
+      tenant || endpointRaw,
+      'LOGTO_TENANT_ID',
+      'set LOGTO_TENANT_ID (Logto Cloud) or LOGTO_ENDPOINT (self-hosted)',
     );
-  }
-  const resourceOverride = text(env, 'LOGTO_MANAGEMENT_API_RESOURCE');
-  if (resourceOverride && !urlOf(resourceOverride)) {
-    return fail(
+    check(
+      !tenant || TENANT.test(tenant),
+      'LOGTO_TENANT_ID',
+      'must be the lowercase tenant ID shown in Logto Console, e.g. "abc123"',
+    );
+    check(
+      !endpointRaw || isEndpoint(endpointRaw),
+      'LOGTO_ENDPOINT',
+      'must be an https:// origin without path or query (http:// only for localhost)',
+    );
+    const endpoint = (endpointRaw || `https://${tenant}.logto.app`).replace(/\/+$/, '');
+    const appId = required(env, 'LOGTO_M2M_APP_ID', 'the ID of your machine-to-machine app');
+    const appSecret = required(
+      env,
+      'LOGTO_M2M_APP_SECRET',
+      'a secret (.dev.vars locally, `wrangler secret put` deployed)',
+    );
+    const resource = text(env, 'LOGTO_MANAGEMENT_API_RESOURCE');
+    check(
+      !resource || URL.canParse(resource),
       'LOGTO_MANAGEMENT_API_RESOURCE',
       'must be an absolute URL such as https://default.logto.app/api',
     );
-  }
-  const algorithms = parseAlgorithms(text(env, 'LOGTO_JWT_ALGORITHMS'));
-  if (!algorithms)
-    return fail('LOGTO_JWT_ALGORITHMS', `must be a comma list of ${SUPPORTED_JWT_ALGORITHMS.join(', ')}`);
-  const skew = parseInteger(text(env, 'TOKEN_EXPIRY_SKEW_SECONDS'), DEFAULT_SKEW_SECONDS, 0, 3000);
-  if (skew === undefined)
-    return fail('TOKEN_EXPIRY_SKEW_SECONDS', 'must be a whole number of seconds, 0–3000');
-  const timeout = parseInteger(text(env, 'LOGTO_API_TIMEOUT_MS'), DEFAULT_TIMEOUT_MS, 100, 120_000);
-  if (timeout === undefined)
-    return fail('LOGTO_API_TIMEOUT_MS', 'must be a whole number of milliseconds, 100–120000');
-  const rateBudget = parseRateBudget(text(env, 'LOGTO_RATE_BUDGET'));
-  if (rateBudget === undefined)
-    return fail('LOGTO_RATE_BUDGET', 'must look like "200/10s" (requests per window), or "off"');
-  const cloudResource = `https://${target.tenant}.logto.app/api`;
-  return {
-    ok: true,
-    config: {
-      mode: target.mode,
-      endpoint: target.endpoint,
-      issuer: `${target.endpoint}/oidc`,
-      resource: resourceOverride || (target.mode === 'cloud' ? cloudResource : OSS_MANAGEMENT_API_RESOURCE),
+    const algorithms = parseAlgorithms(text(env, 'LOGTO_JWT_ALGORITHMS'));
+    check(
+      algorithms,
+      'LOGTO_JWT_ALGORITHMS',
+      `must be a comma list of ${SUPPORTED_JWT_ALGORITHMS.join(', ')}`,
+    );
+    const tokenExpirySkewSeconds = integer(env, 'TOKEN_EXPIRY_SKEW_SECONDS', 60, 0, 3000, 'seconds');
+    const apiTimeoutMs = integer(env, 'LOGTO_API_TIMEOUT_MS', 10_000, 100, 120_000, 'milliseconds');
+    const rateBudget = parseRateBudget(text(env, 'LOGTO_RATE_BUDGET'));
+    check(
+      rateBudget !== undefined,
+      'LOGTO_RATE_BUDGET',
+      'must look like "200/10s" (requests per window), or "off"',
+    );
+    return {
+      mode: tenant ? 'cloud' : 'self-hosted',
+      endpoint,
+      issuer: `${endpoint}/oidc`,
+      resource: resource || (tenant ? `https://${tenant}.logto.app/api` : OSS_MANAGEMENT_API_RESOURCE),
       appId,
       appSecret,
       algorithms,
-      tokenExpirySkewSeconds: skew,
-      apiTimeoutMs: timeout,
+      tokenExpirySkewSeconds,
+      apiTimeoutMs,
       rateBudget,
-    },
-  };
+    };
+  });
 }
 
 export {

@@ -1,4 +1,4 @@
-import { parseInteger, text } from '.';
+import { type ConfigFailure, check, configResult, integer, required, text } from '.';
 
 /**
  * Configuration of the webhook pipeline (ingress, automations, admin API), validated separately from the Logto
@@ -26,11 +26,8 @@ export interface PipelineConfig {
   recovery?: { hookIds: string[]; workerUrl?: string };
 }
 
-export type PipelineConfigResult =
-  | { ok: true; config: PipelineConfig }
-  | { ok: false; variable: string; reason: string };
+export type PipelineConfigResult = { ok: true; config: PipelineConfig } | ConfigFailure;
 
-const DEFAULT_MAX_AGE_SECONDS = 900;
 const MAX_FUTURE_MS = 5 * 60_000;
 
 const list = (raw: string) =>
@@ -39,7 +36,22 @@ const list = (raw: string) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
-const fail = (variable: string, reason: string): PipelineConfigResult => ({ ok: false, variable, reason });
+/** ADMIN_API_RESOURCE and ADMIN_APP_IDS, checked (a parse step of {@link configResult}). */
+function adminSettings(env: object): PipelineConfig['admin'] {
+  const resource = text(env, 'ADMIN_API_RESOURCE');
+  const appIds = list(text(env, 'ADMIN_APP_IDS'));
+  check(
+    !resource || URL.canParse(resource),
+    'ADMIN_API_RESOURCE',
+    'must be the API identifier (an absolute URL) of an API resource in Logto',
+  );
+  check(
+    !resource || appIds.length > 0,
+    'ADMIN_APP_IDS',
+    'must list the M2M app IDs allowed to call the admin API',
+  );
+  return resource ? { resource, appIds } : undefined;
+}
 
 /**
  * ADMIN_API_RESOURCE and ADMIN_APP_IDS alone: the admin API checks a caller with these (and the Logto endpoint)
@@ -47,21 +59,9 @@ const fail = (variable: string, reason: string): PipelineConfigResult => ({ ok: 
  */
 export function parseAdminSettings(
   env: object,
-):
-  | { ok: true; admin?: { resource: string; appIds: string[] } }
-  | { ok: false; variable: string; reason: string } {
-  const resource = text(env, 'ADMIN_API_RESOURCE');
-  const appIds = list(text(env, 'ADMIN_APP_IDS'));
-  if (resource && !URL.canParse(resource)) {
-    return fail(
-      'ADMIN_API_RESOURCE',
-      'must be the API identifier (an absolute URL) of an API resource in Logto',
-    );
-  }
-  if (resource && appIds.length === 0) {
-    return fail('ADMIN_APP_IDS', 'must list the M2M app IDs allowed to call the admin API');
-  }
-  return { ok: true, admin: resource ? { resource, appIds } : undefined };
+): { ok: true; admin?: { resource: string; appIds: string[] } } | ConfigFailure {
+  const parsed = configResult(() => adminSettings(env));
+  return parsed.ok ? { ok: true, admin: parsed.config } : parsed;
 }
 
 /**
@@ -69,43 +69,40 @@ export function parseAdminSettings(
  * ADMIN_APP_IDS, LOGTO_HOOK_IDS, WORKER_URL and the callback secrets STRIPE_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET.
  */
 export function parsePipelineConfig(env: object): PipelineConfigResult {
-  const current = text(env, 'LOGTO_WEBHOOK_SIGNING_KEY');
-  const previous = text(env, 'LOGTO_WEBHOOK_SIGNING_KEY_PREVIOUS');
-  if (!current) {
-    return fail(
+  return configResult(() => {
+    const current = required(
+      env,
       'LOGTO_WEBHOOK_SIGNING_KEY',
-      'is required: the signing key of your Logto webhook (Console → Webhooks → Signing key), set as a secret',
+      'the signing key of your Logto webhook (Console → Webhooks → Signing key), set as a secret',
     );
-  }
-  const age = parseInteger(text(env, 'WEBHOOK_MAX_AGE_SECONDS'), DEFAULT_MAX_AGE_SECONDS, 30, 86_400);
-  if (age === undefined)
-    return fail('WEBHOOK_MAX_AGE_SECONDS', 'must be a whole number of seconds, 30–86400');
-  const roleNames = list(text(env, 'SIGNUP_ROLE_NAMES'));
-  if (roleNames.some((name) => name.length > 128)) {
-    return fail('SIGNUP_ROLE_NAMES', 'must be a comma list of role names (each at most 128 characters)');
-  }
-  const admin = parseAdminSettings(env);
-  if (!admin.ok) return admin;
-  const hookIds = list(text(env, 'LOGTO_HOOK_IDS'));
-  const workerUrl = text(env, 'WORKER_URL').replace(/\/+$/, '');
-  if (workerUrl && !/^https?:\/\/[^/]+$/.test(workerUrl)) {
-    return fail(
+    const previous = text(env, 'LOGTO_WEBHOOK_SIGNING_KEY_PREVIOUS');
+    const maxAgeMs = integer(env, 'WEBHOOK_MAX_AGE_SECONDS', 900, 30, 86_400, 'seconds') * 1000;
+    const roleNames = list(text(env, 'SIGNUP_ROLE_NAMES'));
+    check(
+      roleNames.every((name) => name.length <= 128),
+      'SIGNUP_ROLE_NAMES',
+      'must be a comma list of role names (each at most 128 characters)',
+    );
+    const admin = adminSettings(env);
+    const hookIds = list(text(env, 'LOGTO_HOOK_IDS'));
+    const workerUrl = text(env, 'WORKER_URL').replace(/\/+$/, '');
+    check(
+      !workerUrl || /^https?:\/\/[^/]+$/.test(workerUrl),
       'WORKER_URL',
       'must be the origin this Worker is reached at, e.g. https://automations.example.com',
     );
-  }
-  const standard = list(text(env, 'STANDARD_WEBHOOK_SECRET'));
-  if (standard.some((secret) => !/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(secret))) {
-    return fail('STANDARD_WEBHOOK_SECRET', 'must be whsec_<base64> (comma list while rotating)');
-  }
-  return {
-    ok: true,
-    config: {
+    const standard = list(text(env, 'STANDARD_WEBHOOK_SECRET'));
+    check(
+      standard.every((secret) => /^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(secret)),
+      'STANDARD_WEBHOOK_SECRET',
+      'must be whsec_<base64> (comma list while rotating)',
+    );
+    return {
       signingKeys: previous ? [current, previous] : [current],
-      maxAgeMs: age * 1000,
-      maxFutureMs: Math.min(MAX_FUTURE_MS, age * 1000),
+      maxAgeMs,
+      maxFutureMs: Math.min(MAX_FUTURE_MS, maxAgeMs),
       signupRoleNames: roleNames,
-      admin: admin.admin,
+      admin,
       callbacks: {
         stripe: list(text(env, 'STRIPE_WEBHOOK_SECRET')),
         github: list(text(env, 'GITHUB_WEBHOOK_SECRET')),
@@ -113,6 +110,6 @@ export function parsePipelineConfig(env: object): PipelineConfigResult {
       },
       recovery:
         hookIds.length > 0 || workerUrl ? { hookIds, ...(workerUrl ? { workerUrl } : {}) } : undefined,
-    },
-  };
+    };
+  });
 }

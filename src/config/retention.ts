@@ -1,4 +1,4 @@
-import { parseInteger, text } from '.';
+import { type ConfigFailure, check, configResult, integer } from '.';
 
 /**
  * Journal retention settings (docs/journal.md, "What is stored and for how long"). Validated apart from the pipeline
@@ -13,9 +13,7 @@ export interface RetentionConfig {
   deleteAfterDays: number | null;
 }
 
-export type RetentionConfigResult =
-  | { ok: true; config: RetentionConfig }
-  | { ok: false; variable: string; reason: string };
+export type RetentionConfigResult = { ok: true; config: RetentionConfig } | ConfigFailure;
 
 export const DEFAULT_REDACT_AFTER_DAYS = 30;
 export const DEFAULT_DELETE_AFTER_DAYS = 90;
@@ -27,35 +25,35 @@ export const DEFAULT_DELETE_AFTER_DAYS = 90;
 export const MIN_DELETE_AFTER_DAYS = 31;
 const MAX_DAYS = 3650;
 
-/** '' → the default; '0' or 'off' → null (never); else whole days in [min, MAX_DAYS], undefined when not. */
-function days(raw: string, fallback: number, min: number): number | null | undefined {
-  if (/^(0+|off)$/i.test(raw)) return null;
-  return parseInteger(raw, fallback, min, MAX_DAYS);
-}
+/** '0' or 'off': never. */
+const OFF = /^(0+|off)$/i;
 
-const fail = (variable: string, reason: string): RetentionConfigResult => ({ ok: false, variable, reason });
-
-/** Reads JOURNAL_REDACT_AFTER_DAYS (default 30) and JOURNAL_DELETE_AFTER_DAYS (default 90). */
+/** Reads JOURNAL_REDACT_AFTER_DAYS (default 30) and JOURNAL_DELETE_AFTER_DAYS (default 90), each in whole days. */
 export function parseRetentionConfig(env: object): RetentionConfigResult {
-  const redact = days(text(env, 'JOURNAL_REDACT_AFTER_DAYS'), DEFAULT_REDACT_AFTER_DAYS, 1);
-  if (redact === undefined)
-    return fail('JOURNAL_REDACT_AFTER_DAYS', `must be a whole number of days, 1–${MAX_DAYS}, or "off" (0)`);
-  const remove = days(
-    text(env, 'JOURNAL_DELETE_AFTER_DAYS'),
-    DEFAULT_DELETE_AFTER_DAYS,
-    MIN_DELETE_AFTER_DAYS,
-  );
-  if (remove === undefined) {
-    return fail(
-      'JOURNAL_DELETE_AFTER_DAYS',
-      `must be a whole number of days, ${MIN_DELETE_AFTER_DAYS}–${MAX_DAYS} (longer than Workflows keeps a finished run), or "off" (0)`,
+  return configResult(() => {
+    const redact = integer(
+      env,
+      'JOURNAL_REDACT_AFTER_DAYS',
+      DEFAULT_REDACT_AFTER_DAYS,
+      1,
+      MAX_DAYS,
+      'days',
+      OFF,
     );
-  }
-  if (redact !== null && remove !== null && remove < redact) {
-    return fail(
+    const remove = integer(
+      env,
+      'JOURNAL_DELETE_AFTER_DAYS',
+      DEFAULT_DELETE_AFTER_DAYS,
+      MIN_DELETE_AFTER_DAYS,
+      MAX_DAYS,
+      'days (longer than Workflows keeps a finished run)',
+      OFF,
+    );
+    check(
+      redact === null || remove === null || remove >= redact,
       'JOURNAL_DELETE_AFTER_DAYS',
       'must not be less than JOURNAL_REDACT_AFTER_DAYS (a row is redacted before it is deleted)',
     );
-  }
-  return { ok: true, config: { redactAfterDays: redact, deleteAfterDays: remove } };
+    return { redactAfterDays: redact, deleteAfterDays: remove };
+  });
 }

@@ -1,6 +1,6 @@
 import type * as v from 'valibot';
 import { sha256Hex } from '../hash';
-import { looseObject, validate } from '../validation';
+import { isObject, looseObject, validate } from '../validation';
 import {
   DATA_EVENTS,
   EXCEPTION_EVENTS,
@@ -10,18 +10,35 @@ import {
   INTERACTION_EVENTS,
   interactionEventSchema,
   membershipEventSchema,
+  USER_EVENTS,
   userDataUpdatedSchema,
   userEventSchema,
 } from './schemas';
 
 export { DATA_EVENTS, EXCEPTION_EVENTS, INTERACTION_EVENTS } from './schemas';
 
-export type InteractionEvent = v.InferOutput<typeof interactionEventSchema> & { family: 'interaction' };
-export type UserEvent = v.InferOutput<typeof userEventSchema> & { family: 'user' };
-export type UserDataUpdatedEvent = v.InferOutput<typeof userDataUpdatedSchema> & { family: 'user-data' };
-export type MembershipEvent = v.InferOutput<typeof membershipEventSchema> & { family: 'membership' };
-export type EntityEvent = v.InferOutput<typeof entityEventSchema> & { family: 'entity' };
-export type ExceptionEvent = v.InferOutput<typeof exceptionEventSchema> & { family: 'exception' };
+export type InteractionEvent = v.InferOutput<typeof interactionEventSchema> & {
+  family: 'interaction';
+  event: (typeof INTERACTION_EVENTS)[number];
+};
+export type UserEvent = v.InferOutput<typeof userEventSchema> & {
+  family: 'user';
+  event: (typeof USER_EVENTS)[number];
+};
+export type UserDataUpdatedEvent = v.InferOutput<typeof userDataUpdatedSchema> & {
+  family: 'user-data';
+  event: 'User.Data.Updated';
+};
+export type MembershipEvent = v.InferOutput<typeof membershipEventSchema> & {
+  family: 'membership';
+  event: 'Organization.Membership.Updated';
+};
+/** Role, scope, organization, organization-role and -scope events. */
+export type EntityEvent = v.InferOutput<typeof entityEventSchema> & { family: 'entity'; event: string };
+export type ExceptionEvent = v.InferOutput<typeof exceptionEventSchema> & {
+  family: 'exception';
+  event: (typeof EXCEPTION_EVENTS)[number];
+};
 /** A well-formed payload whose event name this version does not know; recorded as ignored, not rejected. */
 export type UnknownEvent = { family: 'unknown'; event: string; createdAt: string; hookId: string } & Record<
   string,
@@ -43,9 +60,10 @@ const unknownEventSchema = looseObject(envelope);
 
 export type ParseResult = { ok: true; event: LogtoEvent } | { ok: false; reason: string };
 
+/** Each event name's family and schema: the first entry that lists the name (the user events come before the rest). */
 const FAMILIES: [readonly string[], v.GenericSchema, LogtoEvent['family']][] = [
   [INTERACTION_EVENTS, interactionEventSchema, 'interaction'],
-  [['User.Created', 'User.Deleted', 'User.SuspensionStatus.Updated'], userEventSchema, 'user'],
+  [USER_EVENTS, userEventSchema, 'user'],
   [['User.Data.Updated'], userDataUpdatedSchema, 'user-data'],
   [['Organization.Membership.Updated'], membershipEventSchema, 'membership'],
   [DATA_EVENTS, entityEventSchema, 'entity'],
@@ -57,10 +75,8 @@ const FAMILIES: [readonly string[], v.GenericSchema, LogtoEvent['family']][] = [
  * `createdAt` (ISO time) and `hookId`; an unknown event name parses as family `unknown`.
  */
 export function parseLogtoEvent(value: unknown): ParseResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, reason: 'payload is not a JSON object' };
-  }
-  const name = (value as { event?: unknown }).event;
+  if (!isObject(value)) return { ok: false, reason: 'payload is not a JSON object' };
+  const name = value.event;
   if (typeof name !== 'string' || name.length === 0) return { ok: false, reason: 'event: missing' };
   const family = FAMILIES.find(([names]) => names.includes(name));
   const schema = family?.[1] ?? unknownEventSchema;
@@ -90,15 +106,11 @@ export function subjectOf(event: LogtoEvent): string | undefined {
   }
 }
 
-/** The User-Agent of whoever caused the event (interaction and API events carry it). */
-export const userAgentOf = (event: LogtoEvent): string | undefined =>
-  typeof event.userAgent === 'string' ? event.userAgent : undefined;
-
 /**
  * The key of the raw bytes: SHA-256 (hex) of the exact body. Logto events were journaled under it before canonical
  * keys (see {@link logtoEventKey}); kept so those rows still deduplicate.
  */
-export const eventKey = (rawBody: ArrayBuffer | Uint8Array): Promise<string> => sha256Hex(rawBody);
+export const eventKey: (rawBody: ArrayBuffer | Uint8Array) => Promise<string> = sha256Hex;
 
 /**
  * Canonical JSON: object keys sorted recursively, no whitespace, arrays in order. A live delivery and the same payload
@@ -108,10 +120,12 @@ export const eventKey = (rawBody: ArrayBuffer | Uint8Array): Promise<string> => 
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    // The default sort compares UTF-16 code units, like `<` on strings.
+    const keys = Object.keys(record)
+      .filter((key) => record[key] !== undefined)
+      .sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }

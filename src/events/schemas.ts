@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { looseObject, record } from '../validation';
+import { booleanValue, finiteNumber, looseObject, record } from '../validation';
 
 /** Every event name a Logto 1.42 server accepts (L `packages/schemas/src/foundations/jsonb-types/hooks.ts`). */
 export const INTERACTION_EVENTS = [
@@ -33,24 +33,35 @@ export const DATA_EVENTS = [
   'OrganizationScope.Data.Updated',
 ] as const;
 export const EXCEPTION_EVENTS = ['Identifier.Lockout', 'Message.RateLimited', 'Grant.LimitExceeded'] as const;
+/** The user events that carry the user (`User.Data.Updated` may carry only customData). */
+export const USER_EVENTS = ['User.Created', 'User.Deleted', 'User.SuspensionStatus.Updated'] as const;
+
+/*
+ * The schemas below leave out `event`: `parseLogtoEvent` picks a schema by the event name, which is all the checking
+ * the name needs; the types in index.ts add it.
+ */
 
 /**
  * An ISO 8601 date and time with seconds and an offset, as Logto writes `createdAt`
  * (`2026-01-02T03:04:05.678Z`, `…+02:00`): a real calendar day, hours 00–23, any fraction of a second.
  */
 const ISO_DATE_TIME =
-  /^(\d{4})-(\d\d)-(\d\d)T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+  /^\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 const isIsoDateTime = (value: string): boolean => {
-  const match = ISO_DATE_TIME.exec(value);
-  if (!match) return false;
-  const [year, month, day] = match.slice(1).map(Number) as [number, number, number];
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
-  return day >= 1 && day <= days;
+  // The day must exist: Date rolls 2023-02-29 over to 03-01 (and refuses month 13), so it must read back the same.
+  const day = value.slice(0, 10);
+  const time = Date.parse(day);
+  return ISO_DATE_TIME.test(value) && !Number.isNaN(time) && new Date(time).toISOString().startsWith(day);
 };
 const isoDateTime = v.pipe(v.string(), v.check(isIsoDateTime));
 
+// Shared field schemas (valibot schemas are immutable: one instance serves every field).
+const optionalString = v.optional(v.string());
 const nullableString = v.optional(v.nullable(v.string()));
+const optionalStrings = v.optional(v.array(v.string()));
+// A JSON number is always finite: the finite number the configuration uses serves here too.
+const optionalNumber = v.optional(finiteNumber);
+const optionalRecord = v.optional(record(v.string(), v.unknown()));
 
 /** A user as Logto puts it in payloads; unknown fields pass through. Times are epoch milliseconds. */
 export const userSchema = looseObject({
@@ -60,20 +71,22 @@ export const userSchema = looseObject({
   primaryPhone: nullableString,
   name: nullableString,
   avatar: nullableString,
-  customData: v.optional(record(v.string(), v.unknown())),
+  customData: optionalRecord,
   identities: v.optional(record(v.string(), looseObject({ userId: v.string() }))),
-  lastSignInAt: v.optional(v.nullable(v.number())),
-  createdAt: v.optional(v.number()),
-  updatedAt: v.optional(v.number()),
+  lastSignInAt: v.optional(v.nullable(finiteNumber)),
+  createdAt: optionalNumber,
+  updatedAt: optionalNumber,
   applicationId: nullableString,
-  isSuspended: v.optional(v.boolean()),
+  isSuspended: v.optional(booleanValue),
 });
 
-const applicationSchema = looseObject({
-  id: v.string(),
-  type: v.optional(v.string()),
-  name: v.optional(v.string()),
-});
+const application = v.optional(
+  looseObject({
+    id: v.string(),
+    type: optionalString,
+    name: optionalString,
+  }),
+);
 
 /** Fields every payload carries: `hookId` names the webhook configuration, not the delivery. */
 export const envelope = {
@@ -81,81 +94,68 @@ export const envelope = {
   hookId: v.pipe(v.string(), v.minLength(1)),
 };
 
-/** The Management API context Logto adds to data events caused by an API call. */
-const apiContext = {
-  userAgent: v.optional(v.string()),
-  ip: v.optional(v.string()),
-  path: v.optional(v.string()),
-  method: v.optional(v.string()),
-  status: v.optional(v.number()),
-  params: v.optional(record(v.string(), v.unknown())),
-  matchedRoute: v.optional(v.string()),
-  interactionEvent: v.optional(v.string()),
-  sessionId: v.optional(v.string()),
-  applicationId: v.optional(v.string()),
-  application: v.optional(applicationSchema),
+/** The envelope of a data event, with the Management API context Logto adds when an API call caused it. */
+const dataEnvelope = {
+  ...envelope,
+  userAgent: optionalString,
+  ip: optionalString,
+  path: optionalString,
+  method: optionalString,
+  status: optionalNumber,
+  params: optionalRecord,
+  matchedRoute: optionalString,
+  interactionEvent: optionalString,
+  sessionId: optionalString,
+  applicationId: optionalString,
+  application,
 };
 
 export const interactionEventSchema = looseObject({
   ...envelope,
-  event: v.picklist(INTERACTION_EVENTS),
   interactionEvent: v.optional(v.picklist(['SignIn', 'Register', 'ForgotPassword'])),
-  sessionId: v.optional(v.string()),
-  userAgent: v.optional(v.string()),
-  userIp: v.optional(v.string()),
-  userId: v.optional(v.string()),
+  sessionId: optionalString,
+  userAgent: optionalString,
+  userIp: optionalString,
+  userId: optionalString,
   user: v.optional(userSchema),
-  application: v.optional(applicationSchema),
+  application,
 });
 
-/** `User.Created|Deleted|SuspensionStatus.Updated` carry a user; `User.Data.Updated` may carry only customData. */
+/** {@link USER_EVENTS} carry a user; `User.Data.Updated` may carry only customData. */
 export const userEventSchema = looseObject({
-  ...envelope,
-  ...apiContext,
-  event: v.picklist(['User.Created', 'User.Deleted', 'User.SuspensionStatus.Updated']),
+  ...dataEnvelope,
   data: userSchema,
 });
 
 export const userDataUpdatedSchema = looseObject({
-  ...envelope,
-  ...apiContext,
-  event: v.literal('User.Data.Updated'),
-  data: v.optional(record(v.string(), v.unknown())),
+  ...dataEnvelope,
+  data: optionalRecord,
 });
 
 export const membershipEventSchema = looseObject({
-  ...envelope,
-  ...apiContext,
-  event: v.literal('Organization.Membership.Updated'),
+  ...dataEnvelope,
   organizationId: v.string(),
-  addedUserIds: v.optional(v.array(v.string())),
-  removedUserIds: v.optional(v.array(v.string())),
-  addedApplicationIds: v.optional(v.array(v.string())),
-  removedApplicationIds: v.optional(v.array(v.string())),
+  addedUserIds: optionalStrings,
+  removedUserIds: optionalStrings,
+  addedApplicationIds: optionalStrings,
+  removedApplicationIds: optionalStrings,
 });
-
-const otherDataEvents = DATA_EVENTS.filter(
-  (name) => !name.startsWith('User.') && name !== 'Organization.Membership.Updated',
-);
 
 /** Role, scope, organization, organization-role and -scope events; `*.Deleted` carry no `data` at all. */
 export const entityEventSchema = looseObject({
-  ...envelope,
-  ...apiContext,
-  event: v.picklist(otherDataEvents as [string, ...string[]]),
+  ...dataEnvelope,
   data: v.optional(v.unknown()),
 });
 
 export const exceptionEventSchema = looseObject({
   ...envelope,
-  event: v.picklist(EXCEPTION_EVENTS),
-  userAgent: v.optional(v.string()),
-  ip: v.optional(v.string()),
+  userAgent: optionalString,
+  ip: optionalString,
   // Identifier.Lockout: {type, value}; Message.RateLimited: {action, recipient}; Grant.LimitExceeded: userId, …
-  type: v.optional(v.string()),
-  value: v.optional(v.string()),
-  action: v.optional(v.string()),
-  recipient: v.optional(v.string()),
-  userId: v.optional(v.string()),
-  revokedGrantIds: v.optional(v.array(v.string())),
+  type: optionalString,
+  value: optionalString,
+  action: optionalString,
+  recipient: optionalString,
+  userId: optionalString,
+  revokedGrantIds: optionalStrings,
 });

@@ -1,6 +1,16 @@
 import * as v from 'valibot';
 import type { Automation, AutomationInput, NewUser } from '../automations';
-import { finiteNumber, type Issue, int, oneOf, record, strictObject, validate } from '../validation';
+import {
+  booleanValue,
+  finiteNumber,
+  type Issue,
+  int,
+  matches,
+  oneOf,
+  record,
+  strictObject,
+  validate,
+} from '../validation';
 
 /**
  * The recipes configuration (`automations.config.ts`): typed for editor completion, validated when the Worker
@@ -13,11 +23,11 @@ const name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(128));
 const names = v.pipe(v.array(name), v.minLength(1));
 const roleNames = v.optional(v.array(name), []);
 const cron = (fallback: string) =>
-  v.optional(v.pipe(v.string(), v.regex(CRON, 'must be a 5-field cron expression')), fallback);
+  v.optional(v.pipe(v.string(), matches(CRON, 'must be a 5-field cron expression')), fallback);
 /** A whole number in [min, max], `fallback` when absent. */
 const between = (min: number, max: number, fallback: number) =>
   v.optional(v.pipe(int, v.minValue(min), v.maxValue(max)), fallback);
-const flag = (fallback: boolean) => v.optional(v.boolean(), fallback);
+const flag = (fallback: boolean) => v.optional(booleanValue, fallback);
 const isFunction = (value: unknown) => typeof value === 'function';
 const predicate = v.custom<(user: NewUser, input: AutomationInput) => boolean>(
   isFunction,
@@ -35,7 +45,7 @@ const ruleWhen = v.pipe(
             v.string(),
             v.trim(),
             v.toLowerCase(),
-            v.regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain like example.com'),
+            matches(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain like example.com'),
           ),
         ),
         v.minLength(1),
@@ -63,7 +73,7 @@ const enforce = flag(false);
 
 const ruleName = v.pipe(
   v.string(),
-  v.regex(
+  matches(
     /^[a-z0-9][a-z0-9-]{0,62}$/,
     'must be lowercase letters, digits and dashes (it names the action in the journal)',
   ),
@@ -172,7 +182,17 @@ export const automationConfigSchema = strictObject({
     strictObject({
       maxUsers: between(1, 100_000, 50),
       /** A share of the tenant's users (0–1); null: no share limit. */
-      maxShare: v.optional(v.nullable(v.pipe(finiteNumber, v.gtValue(0), v.maxValue(1))), 0.2),
+      maxShare: v.optional(
+        v.nullable(
+          v.pipe(
+            finiteNumber,
+            // A check, not valibot's gtValue: its code would be bundled for this one field.
+            v.check((share) => share > 0, 'must be more than 0'),
+            v.maxValue(1),
+          ),
+        ),
+        0.2,
+      ),
     }),
     {},
   ),

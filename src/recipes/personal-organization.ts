@@ -20,8 +20,9 @@ export function fillTemplate(template: string, user: NewUser['user']): string | 
   let missing = false;
   const filled = template.replace(/\{(\w+)\}/g, (_, key: string) => {
     const value = values[key];
-    if (typeof value !== 'string' || value.trim() === '') missing = true;
-    return typeof value === 'string' ? value.trim() : '';
+    const text = typeof value === 'string' ? value.trim() : '';
+    if (!text) missing = true;
+    return text;
   });
   return missing ? undefined : filled.slice(0, 128);
 }
@@ -145,9 +146,8 @@ export function personalOrganization(options: Options): Automation {
           ctx.log.error(
             `more organizations are tagged for user ${userId}, not used: ${duplicates.join(', ')}`,
           );
-        const id = organizationId;
         await ctx.call('record organization on user', (logto) =>
-          logto.users.mergeCustomData(userId, { [options.customDataKey]: id }),
+          logto.users.mergeCustomData(userId, { [options.customDataKey]: org.id }),
         );
       }
       const id = organizationId;

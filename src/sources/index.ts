@@ -39,11 +39,9 @@ const SOURCES: { [S in AutomationSource]: Source<S> } = {
   'standard-webhooks': standardWebhooksSource,
 };
 
-const CALLBACKS = { stripe: stripeSource, github: githubSource, 'standard-webhooks': standardWebhooksSource };
-
 /** Sources that arrive at `POST /callbacks/<name>`. */
-export const CALLBACK_PROVIDERS = Object.keys(CALLBACKS) as (keyof typeof CALLBACKS)[];
-export type CallbackProvider = (typeof CALLBACK_PROVIDERS)[number];
+const CALLBACKS = { stripe: stripeSource, github: githubSource, 'standard-webhooks': standardWebhooksSource };
+export type CallbackProvider = keyof typeof CALLBACKS;
 
 /** The callback source named in the route, or undefined. */
 export function callbackSource(name: string): CallbackSource | undefined {

@@ -1,5 +1,5 @@
 import type { AutomationInput } from '../automations';
-import { type LogtoEvent, logtoEventKey, parseLogtoEvent, subjectOf, userAgentOf } from '../events';
+import { type LogtoEvent, logtoEventKey, parseLogtoEvent, subjectOf } from '../events';
 import type { ArrivedVia, NewEvent } from '../journal';
 import { PROJECT_USER_AGENT } from '../logto-client';
 import type { Source } from './types';
@@ -14,8 +14,12 @@ export const logtoSource: Source<'logto'> = {
   handlerView: (input) => ({ names: [input.event.event], event: input.event }),
 };
 
-/** Is the payload's User-Agent this project's own (the event echoes one of our Management API writes)? */
-export const isOwnEvent = (event: LogtoEvent) => userAgentOf(event)?.startsWith(PROJECT_USER_AGENT) === true;
+/**
+ * Is the payload's User-Agent (interaction and API events carry the caller's) this project's own: does the event echo
+ * one of our Management API writes?
+ */
+export const isOwnEvent = (event: LogtoEvent) =>
+  typeof event.userAgent === 'string' && event.userAgent.startsWith(PROJECT_USER_AGENT);
 
 /** The automations that act on an input (src/pipeline `planFor`); only whether there are any matters here. */
 export type Planner = (input: AutomationInput) => readonly unknown[];

@@ -19,11 +19,14 @@ export const standardWebhooksSource: CallbackSource<'standard-webhooks'> = {
       secrets,
       now,
     ),
-  identify: (object, _body, header) => ({
-    externalId: header('webhook-id') ?? '',
-    eventType: typeof object.type === 'string' ? object.type.slice(0, 200) : 'webhook',
-    dedupe: header('webhook-id') ?? '',
-  }),
+  identify(object, _body, header) {
+    const id = header('webhook-id') ?? '';
+    return {
+      externalId: id,
+      eventType: typeof object.type === 'string' ? object.type.slice(0, 200) : 'webhook',
+      dedupe: id,
+    };
+  },
   inputOf(row, json) {
     const type = isObject(json) && typeof json.type === 'string' ? json.type : undefined;
     const event = {

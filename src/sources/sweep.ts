@@ -11,12 +11,19 @@ export const reconcileSource: Source<'reconcile'> = {
   name: 'reconcile',
   inputOf(_row, json) {
     if (!isObject(json) || !isUser(json.user)) return { ok: false, reason: 'reconcile body has no user' };
-    const pass = typeof json.pass === 'number' ? { pass: json.pass } : {};
-    if (!('signUp' in json)) return { ok: true, input: { source: 'reconcile', user: json.user, ...pass } };
-    const signUp = isObject(json.signUp)
-      ? { applicationId: typeof json.signUp.applicationId === 'string' ? json.signUp.applicationId : null }
-      : null;
-    return { ok: true, input: { source: 'reconcile', user: json.user, signUp, ...pass } };
+    const { signUp, pass } = json;
+    const applicationId =
+      isObject(signUp) && typeof signUp.applicationId === 'string' ? signUp.applicationId : null;
+    return {
+      ok: true,
+      input: {
+        source: 'reconcile',
+        user: json.user,
+        // Absent from bodies journaled before the audit log was read.
+        ...('signUp' in json ? { signUp: isObject(signUp) ? { applicationId } : null } : {}),
+        ...(typeof pass === 'number' ? { pass } : {}),
+      },
+    };
   },
   handlerView: (input) => ({ names: ['reconcile'], event: { event: 'reconcile', user: input.user } }),
 };

@@ -52,5 +52,4 @@ export interface CallbackSource<S extends AutomationSource = AutomationSource> e
   identify(object: Record<string, unknown>, body: string, header: HeaderReader): Identified | string;
 }
 
-export const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+export { isObject } from '../validation';

@@ -8,7 +8,7 @@ import * as v from 'valibot';
  */
 
 /** An object that is neither null nor an array (what JSON calls an object). */
-const isObject = (value: unknown): value is Record<string, unknown> =>
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The message of the issue each unknown key of a {@link strictObject} gets (grouped by {@link validate}). */
@@ -26,13 +26,19 @@ const missingKey =
   (issue: v.BaseIssue<unknown>): string =>
     expectedOf(entries[String(issue.path?.[0]?.key)]);
 
-/** `schema` behind a check that refuses anything but an object (arrays too), with `expected <name>`. */
-const objectOnly = <S extends v.GenericSchema>(schema: S, name: string): S =>
-  v.pipe(v.custom<unknown>(isObject, `expected ${name}`), schema) as unknown as S;
+/**
+ * An object (`expected object` for anything else, arrays too) with `entries`, and `rest` for each other key. Both
+ * kinds of object below are built on valibot's object with rest, so the bundle carries one object schema.
+ */
+const objectWith = <E extends v.ObjectEntries>(entries: E, rest: v.GenericSchema) =>
+  v.pipe(
+    v.custom<unknown>(isObject, 'expected object'),
+    v.objectWithRest(entries, rest, missingKey(entries)),
+  );
 
-/** An object that keeps unknown fields. */
+/** An object that keeps unknown fields (typed as valibot's loose object). */
 export const looseObject = <E extends v.ObjectEntries>(entries: E) =>
-  objectOnly(v.looseObject(entries, missingKey(entries)), 'object');
+  objectWith(entries, v.unknown()) as unknown as v.LooseObjectSchema<E, undefined>;
 
 const unknownKey = v.pipe(
   v.unknown(),
@@ -45,13 +51,7 @@ const unknownKey = v.pipe(
  * reported and the object's own checks still run.
  */
 export const strictObject = <E extends v.ObjectEntries>(entries: E) =>
-  objectOnly(
-    v.objectWithRest(entries, unknownKey, missingKey(entries)) as unknown as v.StrictObjectSchema<
-      E,
-      undefined
-    >,
-    'object',
-  );
+  objectWith(entries, unknownKey) as unknown as v.StrictObjectSchema<E, undefined>;
 
 /** A record: a plain object (not an array, not a class instance) whose keys and values are checked. */
 export const record = <
@@ -75,6 +75,9 @@ export const finiteNumber = v.custom<number>(
   'expected number',
 );
 
+/** A boolean (a custom schema like {@link finiteNumber}: valibot's boolean would add its own code). */
+export const booleanValue = v.custom<boolean>((value) => typeof value === 'boolean', 'expected boolean');
+
 /** A safe integer: a non-integer fails the type; beyond ±2^53−1 is out of range. */
 export const int = v.pipe(
   finiteNumber,
@@ -82,6 +85,13 @@ export const int = v.pipe(
   v.minValue(Number.MIN_SAFE_INTEGER),
   v.maxValue(Number.MAX_SAFE_INTEGER),
 );
+
+/**
+ * A string `pattern` matches, else `message`. (valibot's `check` is in the bundle anyway; `regex` would add its
+ * own code for the same test.)
+ */
+export const matches = (pattern: RegExp, message: string) =>
+  v.check((value: string) => pattern.test(value), message);
 
 /** One of `options`; the message lists them. */
 export const oneOf = <const T extends readonly [string, ...string[]]>(options: T) =>
@@ -104,8 +114,6 @@ function messageOf(issue: v.BaseIssue<unknown>): string {
       return `must be at least ${limit}`;
     case 'max_value':
       return `must be at most ${limit}`;
-    case 'gt_value':
-      return `must be more than ${limit}`;
     default:
       return `expected ${issue.type}`;
   }
@@ -146,8 +154,7 @@ export function validate<S extends v.GenericSchema>(
     }
     unknown = undefined;
     // A record key that fails (a missing required key is reported by its object, whose type the issue carries).
-    const badKey =
-      last?.origin === 'key' && issue.type !== 'object_with_rest' && issue.type !== 'loose_object';
+    const badKey = last?.origin === 'key' && issue.type !== 'object_with_rest';
     if (badKey) badKeys.push(path);
     issues.push({ path, message: badKey ? 'is invalid' : issue.message });
   }
