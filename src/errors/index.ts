@@ -13,16 +13,21 @@ export interface AppErrorOptions {
   publicCode?: string;
   /** Identifiers safe to tell a caller (never a value of a secret, a token or a payload). */
   detail?: Record<string, string>;
+  /** The HTTP status of an upstream answer behind the error (Logto's, the token endpoint's; 0 without one). */
+  upstreamStatus?: number;
   cause?: unknown;
 }
 
+/** The fields are assigned by the constructor only (`declare`: no separate field definitions are emitted). */
 export class AppError extends Error {
-  readonly code: string;
-  readonly httpStatus: number;
-  readonly retryable: boolean;
-  readonly retryAfterMs?: number;
-  readonly publicCode: string;
-  readonly detail: Record<string, string>;
+  declare readonly code: string;
+  declare readonly httpStatus: number;
+  declare readonly retryable: boolean;
+  declare readonly retryAfterMs?: number;
+  declare readonly publicCode: string;
+  declare readonly detail: Record<string, string>;
+  /** Recorded with a run's failure as its `status`. */
+  declare readonly upstreamStatus?: number;
   constructor(code: string, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
@@ -31,6 +36,7 @@ export class AppError extends Error {
     this.retryAfterMs = options.retryAfterMs;
     this.publicCode = options.publicCode ?? code;
     this.detail = options.detail ?? {};
+    this.upstreamStatus = options.upstreamStatus;
   }
 }
 
@@ -90,7 +96,7 @@ const cut = (message: string) => message.slice(0, MAX_MESSAGE);
 /** What a run records for anything a step may throw. Unknown errors are retryable (bounded by attempts). */
 export function toStepFailure(error: unknown): StepFailure {
   if (error instanceof AppError) {
-    const upstream = (error as { upstreamStatus?: number }).upstreamStatus;
+    const upstream = error.upstreamStatus;
     return {
       code: error.code,
       message: cut(error.message),

@@ -26,17 +26,16 @@ export function createGovernorClient(stub: () => GovernorStub, budget: Budget): 
 
 /** The token broker of the tenant's Durable Object, for an isolate's token cache configured with `config`. */
 export function createBrokerClient(stub: () => GovernorStub, config: BrokerConfig): TokenBrokerClient {
-  const { endpoint, issuer, resource, appId, appSecret, algorithms, tokenExpirySkewSeconds, apiTimeoutMs } =
-    config;
-  const own = {
-    endpoint,
-    issuer,
-    resource,
-    appId,
-    appSecret,
-    algorithms,
-    tokenExpirySkewSeconds,
-    apiTimeoutMs,
+  // Exactly these fields (the caller may pass its whole Logto configuration): the object fingerprints them.
+  const own: BrokerConfig = {
+    endpoint: config.endpoint,
+    issuer: config.issuer,
+    resource: config.resource,
+    appId: config.appId,
+    appSecret: config.appSecret,
+    algorithms: config.algorithms,
+    tokenExpirySkewSeconds: config.tokenExpirySkewSeconds,
+    apiTimeoutMs: config.apiTimeoutMs,
   };
   return {
     token: (request) => stub().token({ ...request, config: own }),

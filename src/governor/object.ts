@@ -178,12 +178,7 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
       const fingerprint = JSON.stringify(config);
       if (this.broker?.fingerprint !== fingerprint) {
         const broker = createTokenBroker({
-          endpoint: config.endpoint,
-          issuer: config.issuer,
-          resource: config.resource,
-          appId: config.appId,
-          appSecret: config.appSecret,
-          algorithms: config.algorithms,
+          ...config,
           kv: this.env.TOKEN_CACHE,
           fetch: deps.fetch,
           now: deps.now,

@@ -47,14 +47,14 @@ export function createApp(deps: ServiceDeps = {}, providers: Providers = provide
   // The one mapping from errors to answers (src/errors): a status and a code, never a message.
   app.onError((error, c) => {
     const { status, body } = toHttpAnswer(error);
+    const route = { method: c.req.method, path: c.req.path };
     if (error instanceof AppError)
       log(status >= 500 ? 'error' : 'warn', 'http.error', {
-        method: c.req.method,
-        path: c.req.path,
+        ...route,
         code: error.code,
         message: error.message,
       });
-    else log('error', 'http.unhandled', { method: c.req.method, path: c.req.path, error: error.name });
+    else log('error', 'http.unhandled', { ...route, error: error.name });
     const answer = c.req.path === '/readyz' ? { status: 'not_ready', ...body } : body;
     return c.json(answer, status as 500);
   });

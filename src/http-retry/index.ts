@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 /**
- * Bounded retries with exponential backoff and full jitter, shared by the token endpoint and the
- * Management API client. Pure policy: the caller decides what is retryable and passes `sleep`.
+ * Bounded retries with exponential backoff and full jitter, shared by the token endpoint, the JWKS fetch and the
+ * Management API client ({@link withRetries}). The caller decides what is retryable and passes `sleep`.
  */
 
 /** Retry policy. Defaults: 3 retries (4 attempts), 200 ms base, 5 s cap. */
@@ -32,6 +32,27 @@ export function backoffDelayMs(
 ): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * Runs `attempt` until it returns. An error `retryable` accepts is retried at most `policy.retries` times, after the
+ * error's `retryAfterMs` when it has one (a 429's `Retry-After`), else {@link backoffDelayMs}; any other error, and
+ * the last one, is thrown.
+ */
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  sleep: Sleep,
+  attempt: () => Promise<T>,
+  retryable: (error: unknown) => boolean,
+): Promise<T> {
+  for (let retry = 1; ; retry++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!retryable(error) || retry > policy.retries) throw error;
+      await sleep((error as AppError | undefined)?.retryAfterMs ?? backoffDelayMs(policy, retry));
+    }
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { sha256Hex } from '../hash';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, realSleep, type Sleep } from '../http-retry';
 import { log } from '../log';
 import { type TokenCheck, TokenCheckError, TokenEndpointError } from './errors';
-import { createJwksCache, type JwksKeyResolver } from './jwks';
+import type { JwksKeyResolver } from './jwks';
 import { requestAccessToken } from './token-endpoint';
 import { createTokenVerifier, type TokenVerdict } from './verify-token';
 
@@ -108,6 +108,12 @@ export async function readVerifiedFromKv(
   return undefined;
 }
 
+/** Deletes the tenant's token from KV when it is `accessToken` (the API rejected it); best effort. */
+export async function dropFromKv(kv: KVNamespace, key: string, accessToken: string): Promise<void> {
+  const stored = await kv.get(key, 'json').catch(() => null);
+  if (isGrant(stored) && stored.accessToken === accessToken) await kv.delete(key).catch(() => undefined);
+}
+
 /**
  * The deployment's one source of M2M tokens: lives in the tenant's Durable Object (src/governor), so there is one
  * token request per expiry for the whole deployment. Keeps the token in memory, stores it in KV until
@@ -119,14 +125,7 @@ export function createTokenBroker(options: TokenBrokerOptions) {
   const now = options.now ?? Date.now;
   const skewMs = (options.skewSeconds ?? DEFAULT_SKEW_SECONDS) * 1000;
   const report = options.onError ?? ((message) => log('warn', 'token.broker', { message }));
-  const verify = createTokenVerifier({
-    keys: options.keys ?? createJwksCache({ url: `${options.endpoint}/oidc/jwks`, fetch: doFetch, now }),
-    issuer: options.issuer,
-    audience: options.resource,
-    subject: options.appId,
-    algorithms: options.algorithms ?? ['ES384'],
-    now,
-  });
+  const verify = createTokenVerifier({ ...options, fetch: doFetch, now });
   const keyPromise = tokenKvKey(options.endpoint, options.appId, options.resource);
   let held: TokenGrant | undefined;
   let inflight: Promise<{ token: TokenGrant; fetched: boolean }> | undefined;
@@ -137,10 +136,7 @@ export function createTokenBroker(options: TokenBrokerOptions) {
   async function fetchAndStore(key: string): Promise<TokenGrant> {
     tokenRequests++;
     const response = await requestAccessToken({
-      endpoint: options.endpoint,
-      appId: options.appId,
-      appSecret: options.appSecret,
-      resource: options.resource,
+      ...options,
       fetch: doFetch,
       sleep: options.sleep ?? realSleep,
       retry: options.retry ?? DEFAULT_RETRY_POLICY,
@@ -190,10 +186,7 @@ export function createTokenBroker(options: TokenBrokerOptions) {
     },
     async drop(accessToken: string): Promise<void> {
       if (held?.accessToken === accessToken) held = undefined;
-      const key = await keyPromise;
-      const stored = await options.kv.get(key, 'json').catch(() => null);
-      if (isGrant(stored) && stored.accessToken === accessToken)
-        await options.kv.delete(key).catch(() => undefined);
+      await dropFromKv(options.kv, await keyPromise, accessToken);
     },
     stats: () => ({ tokenRequests }),
   } satisfies TokenBrokerClient & { stats(): { tokenRequests: number } };

@@ -30,11 +30,8 @@ export class TokenEndpointError extends AppError {
       detail: { oauthError },
       // 401 invalid_client / 400 invalid_target are configuration; 429 quota, 5xx and network are transient.
       retryable: status === 0 || status === 429 || status >= 500,
+      upstreamStatus: status,
     });
-  }
-
-  get upstreamStatus(): number {
-    return this.status;
   }
 }
 

@@ -1,13 +1,6 @@
 import type { JSONWebKeySet, JWK, JWTHeaderParameters } from 'jose';
 import { AppError } from '../errors';
-import {
-  backoffDelayMs,
-  DEFAULT_RETRY_POLICY,
-  fetchWithTimeout,
-  type RetryPolicy,
-  realSleep,
-  type Sleep,
-} from '../http-retry';
+import { DEFAULT_RETRY_POLICY, fetchWithTimeout, realSleep, withRetries } from '../http-retry';
 import { createValueFlight } from '../value-flight';
 
 /** The key set could not be fetched (after retries) or was not a key set. Retryable: Logto may be back soon. */
@@ -23,9 +16,6 @@ export interface JwksCacheOptions {
   url: string;
   fetch: typeof fetch;
   now: () => number;
-  sleep?: Sleep;
-  retry?: RetryPolicy;
-  timeoutMs?: number;
   /** Least time between two fetches caused by an unknown `kid` (key rotation). Default 0: refetch on every miss. */
   refetchCooldownMs?: number;
 }
@@ -33,7 +23,6 @@ export interface JwksCacheOptions {
 /** No key of the set matches the token's `kid` and `alg` (after a refetch): the token is not Logto's. */
 export class JwksNoMatchingKeyError extends Error {
   override readonly name = 'JwksNoMatchingKeyError';
-  readonly code = 'ERR_JWKS_NO_MATCHING_KEY';
   constructor() {
     super('no key in the JWKS matches the token');
   }
@@ -68,43 +57,39 @@ const isKeySet = (value: unknown): value is JSONWebKeySet =>
 
 /**
  * A per-isolate JWKS cache that holds values only — the key set and imported keys, never a pending fetch or import
- * (see src/value-flight). A token whose `kid` is unknown causes one refetch (Logto rotated its keys). 5xx answers,
+ * (see src/value-flight). A token whose `kid` is unknown causes one refetch (Logto rotated its keys). 5xx and 429 answers,
  * timeouts and network errors are retried with backoff; what is left is a {@link JwksUnavailableError}, which the
  * token checks report as `jwks_unavailable` (retryable), never as a bad token.
  */
 export function createJwksCache(options: JwksCacheOptions): JwksKeyResolver {
-  const retry = options.retry ?? DEFAULT_RETRY_POLICY;
-  const sleep = options.sleep ?? realSleep;
   const flight = createValueFlight();
   let current: { set: JSONWebKeySet; at: number } | undefined;
   const imported = new Map<string, CryptoKey>();
 
-  async function fetchSet(): Promise<JSONWebKeySet> {
-    for (let attempt = 1; ; attempt++) {
-      let retryable = true;
-      try {
+  /**
+   * Fetches the key set (10 s per attempt): 5xx, 429, timeouts and lost connections are retried with the default
+   * policy, and what is left is unavailable.
+   */
+  const load = async (): Promise<JSONWebKeySet> => {
+    const set = await withRetries(
+      DEFAULT_RETRY_POLICY,
+      realSleep,
+      async () => {
         const response = await fetchWithTimeout(
           options.fetch,
           new Request(options.url, { headers: { accept: 'application/json' } }),
-          options.timeoutMs ?? 10_000,
+          10_000,
         );
-        retryable = response.status >= 500 || response.status === 429;
-        if (response.ok) {
-          const body: unknown = await response.json().catch(() => undefined);
-          if (isKeySet(body)) return body;
-          retryable = false;
-        } else await response.body?.cancel();
-      } catch {
-        // A timeout or a lost connection: retried below.
-      }
-      if (!retryable || attempt > retry.retries)
-        throw new JwksUnavailableError('the JWKS could not be fetched');
-      await sleep(backoffDelayMs(retry, attempt));
-    }
-  }
-
-  const load = async (): Promise<JSONWebKeySet> => {
-    const set = await fetchSet();
+        const body: unknown = response.ok
+          ? await response.json().catch(() => undefined)
+          : await response.body?.cancel();
+        if (isKeySet(body)) return body;
+        throw response; // a refusal, or a 2xx that is not a key set: its status says whether asking again can help
+      },
+      (error) => !(error instanceof Response) || error.status >= 500 || error.status === 429,
+    ).catch(() => {
+      throw new JwksUnavailableError('the JWKS could not be fetched');
+    });
     current = { set, at: options.now() };
     return set;
   };

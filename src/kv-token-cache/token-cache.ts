@@ -3,13 +3,14 @@ import { log } from '../log';
 import { createValueFlight } from '../value-flight';
 import {
   DEFAULT_SKEW_SECONDS,
+  dropFromKv,
   errorOf,
   readVerifiedFromKv,
   type TokenBrokerClient,
   type TokenGrant,
   tokenKvKey,
 } from './broker';
-import { createJwksCache, type JwksKeyResolver } from './jwks';
+import type { JwksKeyResolver } from './jwks';
 import { createTokenVerifier } from './verify-token';
 
 const DEFAULT_REFRESH_AHEAD_SECONDS = 300;
@@ -58,11 +59,19 @@ export interface TokenCacheStats {
 /** Where a token came from: isolate memory, KV, or the broker. */
 export type TokenOrigin = 'memory' | 'kv' | 'endpoint' | 'broker';
 
+/** A token as {@link TokenCache.acquire} hands it out. */
+type Acquired = { accessToken: string; source: TokenOrigin; expiresAt: number };
+const acquired = ({ accessToken, expiresAt }: TokenGrant, source: TokenOrigin): Acquired => ({
+  accessToken,
+  source,
+  expiresAt,
+});
+
 export interface TokenCache {
   /** A verified access token, from memory, KV (verified again) or the broker. */
   getToken(): Promise<string>;
   /** Like getToken, and says where the token came from (observability, benchmarks). */
-  acquire(): Promise<{ accessToken: string; source: TokenOrigin; expiresAt: number }>;
+  acquire(): Promise<Acquired>;
   /** Forgets `token` everywhere (memory, KV, broker) after the API rejected it; the next call gets a new one. */
   invalidate(token: string): Promise<void>;
   stats(): TokenCacheStats;
@@ -85,15 +94,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   const refreshAheadMs =
     (options.refreshAheadSeconds ?? DEFAULT_REFRESH_AHEAD_SECONDS) * 1000 * (0.5 + random() / 2);
   const report = options.onError ?? ((message) => log('warn', 'token.cache', { message }));
-  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
-  const verify = createTokenVerifier({
-    keys: options.keys ?? createJwksCache({ url: `${options.endpoint}/oidc/jwks`, fetch: doFetch, now }),
-    issuer: options.issuer,
-    audience: options.resource,
-    subject: options.appId,
-    algorithms: options.algorithms ?? ['ES384'],
-    now,
-  });
+  const verify = createTokenVerifier({ ...options, now });
   const stats: TokenCacheStats = {
     tokenRequests: 0,
     memoryHits: 0,
@@ -111,7 +112,6 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   const remember = (grant: TokenGrant) => {
     const usableUntil = grant.expiresAt - skewMs;
     memory = { ...grant, refreshAt: usableUntil - Math.min(refreshAheadMs, (usableUntil - now()) / 2) };
-    return memory;
   };
   const usable = (grant: TokenGrant | undefined, after = now()): grant is TokenGrant =>
     !!grant && grant.expiresAt - skewMs > after;
@@ -124,15 +124,17 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     return answer;
   }
 
-  async function load(): Promise<{ grant: TokenGrant; source: TokenOrigin }> {
+  async function load(): Promise<Acquired> {
     const stored = await readVerifiedFromKv(options.kv, await keyPromise, verify, report);
     if (usable(stored)) {
       stats.kvHits++;
-      return { grant: remember(stored), source: 'kv' };
+      remember(stored);
+      return acquired(stored, 'kv');
     }
     const answer = await fromBroker(now());
     if (answer.fetched) stats.waitedOnEndpoint++;
-    return { grant: remember(answer.token), source: answer.fetched ? 'endpoint' : 'broker' };
+    remember(answer.token);
+    return acquired(answer.token, answer.fetched ? 'endpoint' : 'broker');
   }
 
   /** Asks the broker for a token newer than `current` (it fetches one unless another isolate already did). */
@@ -149,21 +151,13 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     options.waitUntil?.(refresh);
   }
 
-  async function acquire() {
+  async function acquire(): Promise<Acquired> {
     if (usable(memory)) {
       stats.memoryHits++;
       if (now() >= memory.refreshAt) refreshInBackground(memory);
-      return { accessToken: memory.accessToken, source: 'memory' as const, expiresAt: memory.expiresAt };
+      return acquired(memory, 'memory');
     }
-    const loaded = await flight.get(
-      () => (usable(memory) ? { grant: memory, source: 'memory' as TokenOrigin } : undefined),
-      load,
-    );
-    return {
-      accessToken: loaded.grant.accessToken,
-      source: loaded.source,
-      expiresAt: loaded.grant.expiresAt,
-    };
+    return flight.get(() => (usable(memory) ? acquired(memory, 'memory') : undefined), load);
   }
 
   return {
@@ -171,9 +165,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     getToken: async () => (await acquire()).accessToken,
     async invalidate(token) {
       if (memory?.accessToken === token) memory = undefined;
-      const key = await keyPromise;
-      const stored = (await options.kv.get(key, 'json').catch(() => null)) as TokenGrant | null;
-      if (stored?.accessToken === token) await options.kv.delete(key).catch(() => undefined);
+      await dropFromKv(options.kv, await keyPromise, token);
       await options.broker.drop(token);
     },
     stats: () => ({ ...stats }),

@@ -1,9 +1,9 @@
 import {
-  backoffDelayMs,
   FetchTimeoutError,
   fetchWithTimeout,
   type RetryPolicy,
   type Sleep,
+  withRetries,
 } from '../http-retry';
 import { TokenEndpointError } from './errors';
 
@@ -75,46 +75,42 @@ function parseSuccess(body: unknown): TokenResponse {
   };
 }
 
-function attempt(request: TokenRequest): Promise<Response> {
-  const body = new URLSearchParams({
-    grant_type: 'client_credentials',
-    resource: request.resource,
-    scope: 'all',
-  });
-  const call = new Request(`${request.endpoint}/oidc/token`, {
-    method: 'POST',
-    headers: {
-      authorization: basicAuth(request.appId, request.appSecret),
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-      'user-agent': request.userAgent,
-    },
-    body,
-  });
-  return fetchWithTimeout(request.fetch, call, request.timeoutMs);
-}
-
 /**
  * Obtains an M2M access token with `client_credentials` exactly as Logto documents it: Basic auth, form body
  * `grant_type=client_credentials&resource=…&scope=all`. 5xx, timeouts and network errors are retried with backoff;
  * 4xx (including the Cloud quota 429, which retrying only deepens) throw a {@link TokenEndpointError} at once.
  */
-export async function requestAccessToken(request: TokenRequest): Promise<TokenResponse> {
-  let lastError: TokenEndpointError | undefined;
-  for (let tries = 0; tries <= request.retry.retries; tries++) {
-    if (tries > 0) await request.sleep(backoffDelayMs(request.retry, tries));
-    let response: Response;
-    try {
-      response = await attempt(request);
-    } catch (error) {
-      const code = error instanceof FetchTimeoutError ? 'timeout' : 'network_error';
-      const reason = error instanceof Error ? error.message : 'network error';
-      lastError = new TokenEndpointError(code, 0, `token endpoint unreachable: ${reason}`);
-      continue;
-    }
-    if (response.ok) return parseSuccess(await response.json().catch(() => null));
-    lastError = await describeFailure(response);
-    if (response.status < 500) throw lastError;
-  }
-  throw lastError ?? new TokenEndpointError('network_error', 0, 'token endpoint unreachable');
+export function requestAccessToken(request: TokenRequest): Promise<TokenResponse> {
+  return withRetries(
+    request.retry,
+    request.sleep,
+    async () => {
+      let response: Response;
+      try {
+        const call = new Request(`${request.endpoint}/oidc/token`, {
+          method: 'POST',
+          headers: {
+            authorization: basicAuth(request.appId, request.appSecret),
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+            'user-agent': request.userAgent,
+          },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            resource: request.resource,
+            scope: 'all',
+          }),
+        });
+        response = await fetchWithTimeout(request.fetch, call, request.timeoutMs);
+      } catch (error) {
+        const code = error instanceof FetchTimeoutError ? 'timeout' : 'network_error';
+        const reason = error instanceof Error ? error.message : 'network error';
+        throw new TokenEndpointError(code, 0, `token endpoint unreachable: ${reason}`);
+      }
+      if (!response.ok) throw await describeFailure(response);
+      return parseSuccess(await response.json().catch(() => null));
+    },
+    // No answer, or a 5xx; a 200 without a token is not retried.
+    (error) => error instanceof TokenEndpointError && (error.status === 0 || error.status >= 500),
+  );
 }

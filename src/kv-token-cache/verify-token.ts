@@ -1,18 +1,25 @@
 import { type JWTPayload, jwtVerify } from 'jose';
 import type { JwtAlgorithm } from '../config';
 import type { TokenCheck } from './errors';
-import { type JwksKeyResolver, JwksNoMatchingKeyError, JwksUnavailableError } from './jwks';
+import { createJwksCache, type JwksKeyResolver, JwksNoMatchingKeyError, JwksUnavailableError } from './jwks';
 
+/** The tenant whose M2M tokens are checked (the token broker's and the token cache's own options). */
 export interface TokenVerifierOptions {
-  /** The tenant's keys (a per-isolate {@link createJwksCache}). */
-  keys: JwksKeyResolver;
+  /** Logto origin; the keys come from `{endpoint}/oidc/jwks` unless `keys` is given. */
+  endpoint: string;
   /** Expected `iss`: `{endpoint}/oidc`. */
   issuer: string;
   /** Expected `aud`: the Management API indicator. */
-  audience: string;
+  resource: string;
   /** Expected `sub`: the M2M app ID (Logto sets `sub` = `client_id` for client credentials). */
-  subject: string;
-  algorithms: JwtAlgorithm[];
+  appId: string;
+  /** Default ['ES384'], Logto's default signing key type. */
+  algorithms?: JwtAlgorithm[];
+  /** The JWKS resolver; default a per-isolate {@link createJwksCache} of `{endpoint}/oidc/jwks`. */
+  keys?: JwksKeyResolver;
+  /** For the JWKS. */
+  fetch?: typeof fetch;
+  /** Clock in epoch ms, for the `exp` check (and the JWKS cache). */
   now: () => number;
 }
 
@@ -47,9 +54,9 @@ function classify(error: unknown): { check: TokenCheck; detail: string } {
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return { check: 'signature', detail: 'bad signature' };
   }
-  if (typeof code === 'string' && /^ERR_J(OSE|WS|WT|WK)/.test(code))
-    return { check: 'malformed', detail: code };
-  return { check: 'malformed', detail: 'not a verifiable JWT' };
+  // Another of jose's errors names itself by its code; anything else was not a JWT at all.
+  const named = typeof code === 'string' && /^ERR_J(OSE|WS|WT|WK)/.test(code);
+  return { check: 'malformed', detail: named ? code : 'not a verifiable JWT' };
 }
 
 /**
@@ -58,15 +65,23 @@ function classify(error: unknown): { check: TokenCheck; detail: string } {
  * fetched from Logto and again on every token read back from KV (a tampered KV entry is never used).
  */
 export function createTokenVerifier(options: TokenVerifierOptions): (token: string) => Promise<TokenVerdict> {
+  const { now } = options;
+  const keys =
+    options.keys ??
+    createJwksCache({
+      url: `${options.endpoint}/oidc/jwks`,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      now,
+    });
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, options.keys, {
-        algorithms: options.algorithms,
+      const { payload } = await jwtVerify(token, keys, {
+        algorithms: options.algorithms ?? ['ES384'],
         issuer: options.issuer,
-        audience: options.audience,
-        subject: options.subject,
+        audience: options.resource,
+        subject: options.appId,
         typ: 'at+jwt',
-        currentDate: new Date(options.now()),
+        currentDate: new Date(now()),
         requiredClaims: ['exp', 'iat', 'sub'],
       });
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];

@@ -22,12 +22,6 @@ export interface LogFields {
 /** Longest string field kept (an error message, a reason): logs are for finding, not for storing. */
 const MAX_FIELD_CHARS = 300;
 
-const sink: Record<LogLevel, (line: string) => void> = {
-  info: (line) => console.log(line),
-  warn: (line) => console.warn(line),
-  error: (line) => console.error(line),
-};
-
 export function log(level: LogLevel, msg: string, fields: LogFields = {}): void {
   const line: Record<string, unknown> = { level, msg };
   for (const [name, value] of Object.entries(fields)) {
@@ -37,7 +31,8 @@ export function log(level: LogLevel, msg: string, fields: LogFields = {}): void 
         ? `${value.slice(0, MAX_FIELD_CHARS)}…`
         : value;
   }
-  sink[level](JSON.stringify(line));
+  // `info` lines go to console.log; warn and error to their own.
+  console[level === 'info' ? 'log' : level](JSON.stringify(line));
 }
 
 /** The name of an error without its message (messages can carry values). */

@@ -23,11 +23,7 @@ export class LogtoApiError extends AppError {
       // Retrying the same call later can succeed: no response, 408, 429, 5xx.
       retryable: status === 0 || status === 408 || status === 429 || status >= 500,
       retryAfterMs,
+      upstreamStatus: status,
     });
-  }
-
-  /** Logto's HTTP status, recorded with a run's failure. */
-  get upstreamStatus(): number {
-    return this.status;
   }
 }

@@ -1,20 +1,22 @@
 import { paginate } from './paginate';
-import type { Requester } from './request';
+import { bodyOf, type Requester } from './request';
 import type { CreateOrganizationInput, JitEmailDomain, Organization } from './types';
 
 const path = (organizationId: string) => `/organizations/${encodeURIComponent(organizationId)}`;
+const memberPath = (organizationId: string, userId: string) =>
+  `${path(organizationId)}/users/${encodeURIComponent(userId)}`;
 
 /** Organization routes of the Management API. */
 export function createOrganizationsApi(request: Requester) {
+  const body = bodyOf(request);
   return {
     /**
      * `POST /api/organizations`. Names are not unique in Logto and this call is not retried after an unknown
      * outcome: callers that must not create twice record the new ID (e.g. in the user's customData) and check it.
      */
-    create: async (input: CreateOrganizationInput) =>
-      (await request<Organization>('POST', '/organizations', { body: input })).data,
+    create: (input: CreateOrganizationInput) => body<Organization>('POST', '/organizations', { body: input }),
     /** `GET /api/organizations/:id`. */
-    get: async (organizationId: string) => (await request<Organization>('GET', path(organizationId))).data,
+    get: (organizationId: string) => body<Organization>('GET', path(organizationId)),
     /** `GET /api/organizations` over every page; `q` matches `%q%` on id and name. */
     list: (filter: { q?: string } = {}) =>
       paginate<Organization>(request, '/organizations', new URLSearchParams(filter.q ? { q: filter.q } : {})),
@@ -25,7 +27,7 @@ export function createOrganizationsApi(request: Requester) {
     },
     /** `DELETE /api/organizations/:id/users/:userId`. */
     removeUser: async (organizationId: string, userId: string) => {
-      await request('DELETE', `${path(organizationId)}/users/${encodeURIComponent(userId)}`);
+      await request('DELETE', memberPath(organizationId, userId));
     },
     /**
      * `POST /api/organizations/:id/users/:userId/roles` by IDs and/or names; idempotent. The user must be a member
@@ -38,7 +40,7 @@ export function createOrganizationsApi(request: Requester) {
     ) => {
       // An empty list makes no call: Logto ≤ 1.42 answers 500 to one.
       if (!roles.organizationRoleIds?.length && !roles.organizationRoleNames?.length) return;
-      await request('POST', `${path(organizationId)}/users/${encodeURIComponent(userId)}/roles`, {
+      await request('POST', `${memberPath(organizationId, userId)}/roles`, {
         body: roles,
         idempotent: true,
       });
@@ -48,12 +50,8 @@ export function createOrganizationsApi(request: Requester) {
       list: (organizationId: string) =>
         paginate<JitEmailDomain>(request, `${path(organizationId)}/jit/email-domains`),
       /** 422 when the domain is already listed. */
-      add: async (organizationId: string, emailDomain: string) =>
-        (
-          await request<JitEmailDomain>('POST', `${path(organizationId)}/jit/email-domains`, {
-            body: { emailDomain },
-          })
-        ).data,
+      add: (organizationId: string, emailDomain: string) =>
+        body<JitEmailDomain>('POST', `${path(organizationId)}/jit/email-domains`, { body: { emailDomain } }),
       remove: async (organizationId: string, emailDomain: string) => {
         await request(
           'DELETE',

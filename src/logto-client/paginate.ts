@@ -25,8 +25,7 @@ export async function* paginate<T>(
     const { data, headers } = await request<T[]>('GET', path, { query: params });
     yield* data;
     seen += data.length;
-    const total = Number(headers.get('total-number'));
-    if (data.length < pageSize || (Number.isFinite(total) && headers.has('total-number') && seen >= total))
-      return;
+    const total = headers.get('total-number');
+    if (data.length < pageSize || (total !== null && seen >= Number(total))) return;
   }
 }

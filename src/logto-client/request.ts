@@ -1,13 +1,15 @@
 import {
-  backoffDelayMs,
+  DEFAULT_RETRY_POLICY,
   FetchTimeoutError,
   fetchWithTimeout,
   parseRetryAfterMs,
   type RetryPolicy,
+  realSleep,
   type Sleep,
+  withRetries,
 } from '../http-retry';
 import { LogtoApiError } from './errors';
-import type { Admission, RateGovernor } from './governor';
+import { type RateGovernor, UNLIMITED_GOVERNOR } from './governor';
 
 /** The token source the client needs: the KV token cache satisfies it. */
 export interface TokenSource {
@@ -15,18 +17,28 @@ export interface TokenSource {
   invalidate(token: string): Promise<void>;
 }
 
-export interface RequesterOptions {
+/**
+ * Every Management API call carries this User-Agent. Logto copies the caller's User-Agent into the webhooks its
+ * writes cause (`userAgent`), which is how the Worker recognises — and ignores — its own writes.
+ */
+export const PROJECT_USER_AGENT =
+  'logto-automations/0.1 (+https://github.com/logto-automations/logto-automations)';
+
+export interface LogtoClientOptions {
+  /** Logto origin, e.g. `https://abc123.logto.app`. */
   endpoint: string;
   tokens: TokenSource;
-  fetch: typeof fetch;
-  userAgent: string;
-  timeoutMs: number;
-  retry: RetryPolicy;
-  governor: RateGovernor;
-  /** Longest a call waits for the governor in its own context (default per call: {@link CallOptions}). */
-  governorWaitMs: number;
-  sleep: Sleep;
-  now: () => number;
+  fetch?: typeof fetch;
+  /** Per-attempt timeout. Default 10 000 ms. */
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  /** Paces every call (the tenant's Durable Object in production). Default: no pacing. */
+  governor?: RateGovernor;
+  /** Longest a call waits for a governor slot in its own context (default 5 000 ms; per call: {@link CallOptions}). */
+  governorWaitMs?: number;
+  sleep?: Sleep;
+  now?: () => number;
+  userAgent?: string;
 }
 
 export interface CallOptions {
@@ -48,6 +60,12 @@ export interface ApiResponse<T> {
 }
 
 export type Requester = <T>(method: string, path: string, options?: CallOptions) => Promise<ApiResponse<T>>;
+
+/** The routes' shorthand: a call that resolves to the answer's body. */
+export const bodyOf =
+  (request: Requester) =>
+  async <T>(method: string, path: string, options?: CallOptions): Promise<T> =>
+    (await request<T>(method, path, options)).data;
 
 async function toError(
   response: Response,
@@ -81,81 +99,74 @@ async function rejectsToken(response: Response): Promise<boolean> {
   return body.code === 'auth.forbidden';
 }
 
-/** What to do after a failed attempt: retry after `delayMs` (backoff when undefined), or throw `error`. */
-async function judge(
-  outcome: Response | Error,
-  idempotent: boolean,
-  maxDelayMs: number,
-  at: { method: string; path: string; now: number },
-): Promise<{ error: LogtoApiError; retry: boolean; delayMs?: number }> {
-  const { method, path } = at;
-  if (!(outcome instanceof Response)) {
-    const code = outcome instanceof FetchTimeoutError ? 'timeout' : 'network_error';
-    // The call may have reached Logto: repeat it only when repeating is harmless.
-    return { error: new LogtoApiError(code, 0, method, path, outcome.message), retry: idempotent };
-  }
-  if (outcome.status === 429) {
-    // A 429 was refused before any work was done, so even a create may be retried.
-    const delayMs = parseRetryAfterMs(outcome.headers.get('retry-after'), at.now);
-    const error = await toError(outcome, method, path, delayMs);
-    return { error, retry: delayMs === undefined || delayMs <= maxDelayMs, delayMs };
-  }
-  return { error: await toError(outcome, method, path), retry: outcome.status >= 500 && idempotent };
-}
-
-/** A governor slot, waiting in this caller's own context at most `waitMs` in all. */
-async function admit(options: RequesterOptions, waitMs: number): Promise<Admission> {
-  return options.governor.acquire({ maxWaitMs: waitMs, leaseMs: options.timeoutMs + 5_000 });
-}
-
 /**
  * Builds the request core: a slot from the rate governor, Bearer token, project User-Agent, per-call timeout,
  * 401 or 403 `auth.forbidden` → one token refresh, 429 honouring `Retry-After` (and pausing the governor for every
  * caller), bounded backoff with jitter for 5xx and lost responses, typed errors.
  */
-export function createRequester(options: RequesterOptions): Requester {
+export function createRequester(options: LogtoClientOptions): Requester {
+  const endpoint = options.endpoint.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const userAgent = options.userAgent ?? PROJECT_USER_AGENT;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const retry = options.retry ?? DEFAULT_RETRY_POLICY;
+  const governor = options.governor ?? UNLIMITED_GOVERNOR;
+  const now = options.now ?? Date.now;
   return async <T>(method: string, path: string, call: CallOptions = {}): Promise<ApiResponse<T>> => {
     const idempotent = call.idempotent ?? method !== 'POST';
-    const url = `${options.endpoint}/api${path}${call.query?.size ? `?${call.query}` : ''}`;
+    const url = `${endpoint}/api${path}${call.query?.size ? `?${call.query}` : ''}`;
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     let refreshedToken = false;
-    for (let attempt = 1; ; ) {
+    const attempt = async (): Promise<ApiResponse<T>> => {
       // The token first: a slot is held only around the HTTP call itself (its lease must not lapse while a token is
       // being fetched, or the call would count from the lapse instead of its answer).
       const token = await options.tokens.getToken();
-      const admission = await admit(options, call.governorWaitMs ?? options.governorWaitMs);
-      const headers = new Headers({ authorization: `Bearer ${token}`, 'user-agent': options.userAgent });
+      const admission = await governor.acquire({
+        maxWaitMs: call.governorWaitMs ?? options.governorWaitMs ?? 5_000,
+        leaseMs: timeoutMs + 5_000,
+      });
+      const headers = new Headers({ authorization: `Bearer ${token}`, 'user-agent': userAgent });
       if (body !== undefined) headers.set('content-type', 'application/json');
-      const outcome: Response | Error = await fetchWithTimeout(
-        options.fetch,
-        new Request(url, { method, headers, body }),
-        options.timeoutMs,
-      ).catch((error: unknown) => (error instanceof Error ? error : new Error('network error')));
+      const request = new Request(url, { method, headers, body });
+      let response: Response;
+      try {
+        response = await fetchWithTimeout(doFetch, request, timeoutMs);
+      } catch (error) {
+        await admission.release({}).catch(() => undefined);
+        const code = error instanceof FetchTimeoutError ? 'timeout' : 'network_error';
+        const message = error instanceof Error ? error.message : 'network error';
+        // The call may have reached Logto: it is repeated only when repeating is harmless.
+        throw new LogtoApiError(code, 0, method, path, message);
+      }
       // The slot counts from the answer; a 429 pauses every caller for its Retry-After.
-      const pauseMs =
-        outcome instanceof Response && outcome.status === 429
-          ? (parseRetryAfterMs(outcome.headers.get('retry-after'), options.now()) ?? 1_000)
-          : undefined;
-      const released = admission.release({ pauseMs }).catch(() => undefined);
-      if (outcome instanceof Response && outcome.ok) {
-        const [data] = await Promise.all([readBody<T>(outcome), released]);
-        return { data, headers: outcome.headers };
+      const retryAfterMs =
+        response.status === 429 ? parseRetryAfterMs(response.headers.get('retry-after'), now()) : undefined;
+      const released = admission
+        .release({ pauseMs: response.status === 429 ? (retryAfterMs ?? 1_000) : undefined })
+        .catch(() => undefined);
+      if (response.ok) {
+        const [data] = await Promise.all([readBody<T>(response), released]);
+        return { data, headers: response.headers };
       }
       await released;
-      if (outcome instanceof Response && !refreshedToken && (await rejectsToken(outcome))) {
+      if (!refreshedToken && (await rejectsToken(response))) {
         refreshedToken = true; // a rejected token is replaced once, outside the retry count
-        await outcome.body?.cancel();
+        await response.body?.cancel();
         await options.tokens.invalidate(token);
-        continue;
+        return attempt();
       }
-      const verdict = await judge(outcome, idempotent, options.retry.maxDelayMs, {
-        method,
-        path,
-        now: options.now(),
-      });
-      if (!verdict.retry || attempt > options.retry.retries) throw verdict.error;
-      await options.sleep(verdict.delayMs ?? backoffDelayMs(options.retry, attempt));
-      attempt++;
-    }
+      throw await toError(response, method, path, retryAfterMs);
+    };
+    return withRetries(
+      retry,
+      options.sleep ?? realSleep,
+      attempt,
+      (error) =>
+        error instanceof LogtoApiError &&
+        // A 429 was refused before any work was done, so even a create is retried when its Retry-After is short.
+        (error.status === 429
+          ? (error.retryAfterMs ?? 0) <= retry.maxDelayMs
+          : (error.status === 0 || error.status >= 500) && idempotent),
+    );
   };
 }

@@ -7,13 +7,24 @@ import type { OrganizationRole, Role } from './types';
 export const ROLE_CACHE_TTL_MS = 5 * 60_000;
 
 /**
- * Lookups by name that keep resolved values only. Concurrent lookups of one name wait for the first one's value by
- * polling (src/value-flight) instead of sharing its promise; when it fails (401, 5xx), each waiting caller looks the
- * name up by itself, so one failed request does not fail every run that happened to wait on it.
+ * Lookups by exact name in the list at `path` (`query` narrows it), keeping resolved values only. Concurrent lookups
+ * of one name wait for the first one's value by polling (src/value-flight) instead of sharing its promise; when it
+ * fails (401, 5xx), each waiting caller looks the name up by itself, so one failed request does not fail every run
+ * that happened to wait on it.
  */
-function createNameCache<T>(now: () => number, load: (name: string) => Promise<T | undefined>) {
+function createNameCache<T extends { name: string }>(
+  request: Requester,
+  now: () => number,
+  path: string,
+  query: (name: string) => Record<string, string>,
+) {
   const cache = new Map<string, { value: T; at: number }>();
   const flights = new Map<string, ReturnType<typeof createValueFlight>>();
+  const load = async (name: string) => {
+    for await (const item of paginate<T>(request, path, new URLSearchParams(query(name))))
+      if (item.name === name) return item;
+    return undefined;
+  };
   return async (name: string): Promise<T | undefined> => {
     const fresh = (): { value: T | undefined } | undefined => {
       const hit = cache.get(name);
@@ -37,30 +48,22 @@ function createNameCache<T>(now: () => number, load: (name: string) => Promise<T
 
 /** Role and organization-role routes, with cached lookups by name. */
 export function createRolesApi(request: Requester, now: () => number) {
-  const findRole = createNameCache(now, async (name) => {
-    const query = new URLSearchParams({ 'search.name': name, 'mode.name': 'exact', isCaseSensitive: 'true' });
-    for await (const role of paginate<Role>(request, '/roles', query)) if (role.name === name) return role;
-    return undefined;
-  });
-  const findOrganizationRole = createNameCache(now, async (name) => {
-    const query = new URLSearchParams({ q: name });
-    for await (const role of paginate<OrganizationRole>(request, '/organization-roles', query)) {
-      if (role.name === name) return role;
-    }
-    return undefined;
-  });
   return {
     roles: {
       /** `GET /api/roles` over every page; `type` filters User or MachineToMachine roles. */
       list: (filter: { type?: 'User' | 'MachineToMachine' } = {}) =>
         paginate<Role>(request, '/roles', new URLSearchParams(filter.type ? { type: filter.type } : {})),
       /** The role with exactly this name, or undefined. Cached for {@link ROLE_CACHE_TTL_MS}. */
-      findByName: findRole,
+      findByName: createNameCache<Role>(request, now, '/roles', (name) => ({
+        'search.name': name,
+        'mode.name': 'exact',
+        isCaseSensitive: 'true',
+      })),
     },
     organizationRoles: {
       list: () => paginate<OrganizationRole>(request, '/organization-roles'),
       /** The organization role with exactly this name, or undefined. Cached for {@link ROLE_CACHE_TTL_MS}. */
-      findByName: findOrganizationRole,
+      findByName: createNameCache<OrganizationRole>(request, now, '/organization-roles', (q) => ({ q })),
     },
   };
 }

@@ -1,5 +1,5 @@
 import { paginate } from './paginate';
-import type { Requester } from './request';
+import { bodyOf, type Requester } from './request';
 import type { AssignUserRolesResult, CreateUserInput, Organization, Role, User, UserSearch } from './types';
 
 const path = (userId: string) => `/users/${encodeURIComponent(userId)}`;
@@ -13,33 +13,30 @@ export function userSearchParams(search: UserSearch): URLSearchParams {
   }
   if (search.mode) params.set('mode', search.mode);
   for (const [field, mode] of Object.entries(search.fieldModes ?? {})) params.set(`mode.${field}`, mode);
-  if (search.joint) params.set('joint', search.joint);
-  if (search.isCaseSensitive !== undefined) params.set('isCaseSensitive', String(search.isCaseSensitive));
-  if (search.excludeRoleId) params.set('excludeRoleId', search.excludeRoleId);
-  if (search.excludeOrganizationId) params.set('excludeOrganizationId', search.excludeOrganizationId);
+  for (const name of ['joint', 'isCaseSensitive', 'excludeRoleId', 'excludeOrganizationId'] as const) {
+    const value = search[name];
+    if (value !== undefined && value !== '') params.set(name, String(value));
+  }
   return params;
 }
 
 /** User routes of the Management API. */
 export function createUsersApi(request: Requester) {
+  const body = bodyOf(request);
   return {
     /** `GET /api/users/:id`; 404 → LogtoApiError `entity.not_found`. */
-    get: async (userId: string) => (await request<User>('GET', path(userId))).data,
+    get: (userId: string) => body<User>('GET', path(userId)),
     /** `GET /api/users` over every page, newest first. */
     search: (search: UserSearch = {}, pageSize?: number) =>
       paginate<User>(request, '/users', userSearchParams(search), pageSize),
     /** `POST /api/users` (not retried after an unknown outcome: it is not idempotent). */
-    create: async (input: CreateUserInput) => (await request<User>('POST', '/users', { body: input })).data,
+    create: (input: CreateUserInput) => body<User>('POST', '/users', { body: input }),
     /** `PATCH /api/users/:id/custom-data`: a shallow merge (a plain user PATCH would replace it). */
-    mergeCustomData: async (userId: string, customData: Record<string, unknown>) =>
-      (
-        await request<Record<string, unknown>>('PATCH', `${path(userId)}/custom-data`, {
-          body: { customData },
-        })
-      ).data,
+    mergeCustomData: (userId: string, customData: Record<string, unknown>) =>
+      body<Record<string, unknown>>('PATCH', `${path(userId)}/custom-data`, { body: { customData } }),
     /** `PATCH /api/users/:id/is-suspended`; suspending also revokes the user's sessions. */
-    setSuspended: async (userId: string, isSuspended: boolean) =>
-      (await request<User>('PATCH', `${path(userId)}/is-suspended`, { body: { isSuspended } })).data,
+    setSuspended: (userId: string, isSuspended: boolean) =>
+      body<User>('PATCH', `${path(userId)}/is-suspended`, { body: { isSuspended } }),
     /** `DELETE /api/users/:id`. */
     delete: async (userId: string) => {
       await request<void>('DELETE', path(userId));
@@ -51,24 +48,20 @@ export function createUsersApi(request: Requester) {
     assignRoles: async (userId: string, roleIds: string[]): Promise<AssignUserRolesResult> =>
       roleIds.length === 0
         ? { roleIds: [], addedRoleIds: [] }
-        : (
-            await request<AssignUserRolesResult>('POST', `${path(userId)}/roles`, {
-              body: { roleIds },
-              idempotent: true,
-            })
-          ).data,
+        : body<AssignUserRolesResult>('POST', `${path(userId)}/roles`, {
+            body: { roleIds },
+            idempotent: true,
+          }),
     /** `DELETE /api/users/:id/roles/:roleId`. */
     removeRole: async (userId: string, roleId: string) => {
       await request('DELETE', `${path(userId)}/roles/${encodeURIComponent(roleId)}`);
     },
     /** `GET /api/users/:id/organizations`: the organizations the user is a member of (with their roles there). */
-    organizations: async (userId: string) =>
-      (
-        await request<(Organization & { organizationRoles?: { id: string; name: string }[] })[]>(
-          'GET',
-          `${path(userId)}/organizations`,
-        )
-      ).data,
+    organizations: (userId: string) =>
+      body<(Organization & { organizationRoles?: { id: string; name: string }[] })[]>(
+        'GET',
+        `${path(userId)}/organizations`,
+      ),
     /** `GET /api/users/:id/roles` over every page. */
     listRoles: (userId: string) => paginate<Role>(request, `${path(userId)}/roles`),
   };

@@ -7,9 +7,8 @@ import { type IngestOutcome, readBody, recordAndAnswer, reject } from './ingest'
 
 export interface CallbackInput {
   provider: string;
-  body: ReadableStream<Uint8Array> | null;
-  contentLength: string | null;
-  header: (name: string) => string | null;
+  /** The callback, its body unread. */
+  request: Request;
   config: Pick<PipelineConfig, 'callbacks'>;
   enqueue: Pick<Enqueue, 'record'>;
   now: () => number;
@@ -27,10 +26,11 @@ export async function ingestCallback(input: CallbackInput): Promise<IngestOutcom
   if (!source) return reject(404, 'unknown_provider');
   const secrets = input.config.callbacks[source.name as keyof PipelineConfig['callbacks']];
   if (!secrets || secrets.length === 0) return reject(404, 'provider_not_configured');
-  const raw = await readBody(input.body, input.contentLength);
+  const raw = await readBody(input.request);
   if (!(raw instanceof Uint8Array)) return raw;
 
-  const verdict = await source.verify(raw, input.header, secrets, input.now());
+  const header = (name: string) => input.request.headers.get(name);
+  const verdict = await source.verify(raw, header, secrets, input.now());
   if (!verdict.ok) return reject(401, 'invalid_signature', verdict.reason);
 
   const decoded = decodeJson(raw);
@@ -38,7 +38,7 @@ export async function ingestCallback(input: CallbackInput): Promise<IngestOutcom
   const { text, json } = decoded;
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     return reject(400, 'invalid_payload', 'payload is not a JSON object');
-  const identified = source.identify(json as Record<string, unknown>, text, input.header);
+  const identified = source.identify(json as Record<string, unknown>, text, header);
   if (typeof identified === 'string') return reject(400, 'invalid_payload', identified);
   const key = await sha256Hex(`${source.name}:${identified.dedupe}`);
   const parsed = inputOf({

@@ -93,16 +93,10 @@ export async function beginRun(
   if (!entry || (entry.status !== 'received' && entry.status !== 'running')) return { entry, claims };
   const keys = keysFor(entry);
   if (!keys) return { entry, claims };
-  const own = new Map(
-    (held?.results ?? []).map((action) => {
-      // As seen after this batch's update: this run is one more attempt.
-      const claim = journal.actions.toClaim({
-        ...action,
-        owner_status: 'running',
-        owner_attempts: entry.attempts + 1,
-      });
-      return [claim.actionKey, claim];
-    }),
+  // As seen after this batch's update: this run is one more attempt.
+  const own = byAction(
+    held?.results?.map((row) => ({ ...row, owner_status: 'running', owner_attempts: entry.attempts + 1 })),
+    journal,
   );
   const exact =
     keys.every((key) => own.has(key)) &&
@@ -164,6 +158,21 @@ export async function settleBeforeStart(
   return settled;
 }
 
+/**
+ * The statements that end `eventKey` (while it is in one of `from`) with `outcome`, and record what it left to others
+ * (so it is re-opened if they fail): its `covered_by` is the event holding the first of them.
+ */
+const leaveWrites = (
+  journal: Journal,
+  eventKey: string,
+  left: readonly LeftTo[],
+  outcome: Omit<EventOutcome, 'coveredBy'>,
+  from: readonly ('received' | 'running')[],
+): D1PreparedStatement[] => [
+  ...left.map((item) => journal.actions.coverStatement(item.actionKey, eventKey)),
+  journal.events.finishStatement(eventKey, { ...outcome, coveredBy: left[0]?.by ?? null }, from),
+];
+
 /** The statements that record `eventKey` as covered by the events holding its actions. */
 export function coverWrites(
   journal: Journal,
@@ -174,11 +183,7 @@ export function coverWrites(
 ): D1PreparedStatement[] {
   const result: Record<string, unknown> = { ...extraResult };
   for (const item of left) result[item.automation] = skippedResult(item);
-  const outcome: EventOutcome = { status: 'covered', result, coveredBy: left[0]?.by ?? null };
-  return [
-    ...left.map((item) => journal.actions.coverStatement(item.actionKey, eventKey)),
-    journal.events.finishStatement(eventKey, outcome, from),
-  ];
+  return leaveWrites(journal, eventKey, left, { status: 'covered', result }, from);
 }
 
 /**
@@ -197,15 +202,11 @@ export async function finishRun(
 ): Promise<void> {
   await journal.batch([
     ...run.done.map((action) => journal.actions.completeStatement(action.actionKey, eventKey, action.detail)),
-    ...run.left.map((item) => journal.actions.coverStatement(item.actionKey, eventKey)),
-    journal.events.finishStatement(
+    ...leaveWrites(
+      journal,
       eventKey,
-      {
-        status: run.failure ? 'failed' : 'done',
-        failure: run.failure,
-        result: run.result,
-        coveredBy: run.left[0]?.by ?? null,
-      },
+      run.left,
+      { status: run.failure ? 'failed' : 'done', failure: run.failure, result: run.result },
       ['running'],
     ),
   ]);

@@ -18,9 +18,8 @@ export interface IngestOutcome {
 }
 
 export interface IngestInput {
-  body: ReadableStream<Uint8Array> | null;
-  contentLength: string | null;
-  signature: string | null;
+  /** The delivery, its body unread. */
+  request: Request;
   config: Pick<PipelineConfig, 'signingKeys' | 'maxAgeMs' | 'maxFutureMs'>;
   enqueue: Pick<Enqueue, 'record'>;
   now: () => number;
@@ -37,39 +36,25 @@ export const reject = (
   body: reason ? { error, reason } : { error },
 });
 
-/** Reads at most `limit` bytes; undefined when the body is larger. */
-async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number) {
-  if (!body) return new Uint8Array(0);
-  const reader = body.getReader();
+/** The raw body, read once under the size cap; a 413 outcome when it is larger (declared or actual). */
+export async function readBody(request: Request): Promise<Uint8Array | IngestOutcome> {
+  if (Number(request.headers.get('content-length') ?? '0') > MAX_BODY_BYTES)
+    return reject(413, 'payload_too_large');
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > limit) {
+    if (size > MAX_BODY_BYTES) {
       await reader.cancel();
-      return undefined;
+      return reject(413, 'payload_too_large');
     }
     chunks.push(value);
   }
-  if (chunks.length === 1 && chunks[0]) return chunks[0];
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
-}
-
-/** The raw body, read once under the size cap; a 413 outcome when it is larger (declared or actual). */
-export async function readBody(
-  body: ReadableStream<Uint8Array> | null,
-  contentLength: string | null,
-): Promise<Uint8Array | IngestOutcome> {
-  if (Number(contentLength ?? '0') > MAX_BODY_BYTES) return reject(413, 'payload_too_large');
-  return (await readCapped(body, MAX_BODY_BYTES)) ?? reject(413, 'payload_too_large');
+  return new Uint8Array(await new Blob(chunks).arrayBuffer());
 }
 
 /**
@@ -103,9 +88,10 @@ export async function recordAndAnswer(
  * recorded event gets a 2xx; a journal failure is a 503 so a sender that retries will retry.
  */
 export async function ingestLogtoDelivery(input: IngestInput): Promise<IngestOutcome> {
-  const raw = await readBody(input.body, input.contentLength);
+  const raw = await readBody(input.request);
   if (!(raw instanceof Uint8Array)) return raw;
-  const record = await logtoDeliveryRecord(raw, input.signature, input.config, input.now(), input.plan);
+  const signature = input.request.headers.get('logto-signature-sha-256');
+  const record = await logtoDeliveryRecord(raw, signature, input.config, input.now(), input.plan);
   if ('error' in record) return reject(record.status, record.error, record.reason);
   return recordAndAnswer(input.enqueue, record);
 }

@@ -1,3 +1,4 @@
+import { realSleep } from '../http-retry';
 /**
  * Per-isolate loading without shared promises (the runtime rule, docs/architecture.md): workerd cancels a Promise,
  * timer or resolver created while serving one request when that request ends, so another request awaiting it would
@@ -23,8 +24,6 @@ export interface ValueFlight {
   get<T>(read: () => T | undefined, load: () => Promise<T>): Promise<T>;
 }
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export function createValueFlight(options: ValueFlightOptions = {}): ValueFlight {
   const pollMs = options.pollMs ?? 15;
   const waitMs = options.waitMs ?? 2_000;
@@ -38,7 +37,7 @@ export function createValueFlight(options: ValueFlightOptions = {}): ValueFlight
         if (value !== undefined) return value;
         const someoneLoading = Date.now() - loadingSince < waitMs;
         if (!someoneLoading || Date.now() >= deadline) break;
-        await pause(pollMs);
+        await realSleep(pollMs);
       }
       const started = Date.now();
       loadingSince = started;

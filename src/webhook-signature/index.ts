@@ -7,6 +7,12 @@ export type SignatureResult =
   | { ok: true; keyIndex: number }
   | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' | 'stale' | 'future' };
 
+/** A failed check, and why. */
+const rejected = (reason: Extract<SignatureResult, { ok: false }>['reason']): SignatureResult => ({
+  ok: false,
+  reason,
+});
+
 /** Logto signs with lowercase hex HMAC-SHA256 (64 characters), no prefix (L `utils/sign.ts`). */
 const LOGTO_SIGNATURE = /^[0-9a-f]{64}$/;
 
@@ -33,18 +39,8 @@ async function hmacKey(secret: string, bytes?: Uint8Array): Promise<CryptoKey> {
   return key;
 }
 
-const concat = (...parts: (string | Uint8Array | ArrayBuffer)[]): Uint8Array => {
-  const chunks = parts.map((part) =>
-    typeof part === 'string' ? new TextEncoder().encode(part) : new Uint8Array(part),
-  );
-  const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-};
+/** The signed bytes: the parts (strings as UTF-8) one after another. */
+const signedBytes = (...parts: (string | Uint8Array)[]) => new Blob(parts).arrayBuffer();
 
 function base64ToBytes(text: string): Uint8Array | undefined {
   try {
@@ -54,6 +50,9 @@ function base64ToBytes(text: string): Uint8Array | undefined {
   }
 }
 
+/** The key bytes of a Standard Webhooks secret: the base64 after `whsec_`. */
+const whsecBytes = (secret: string) => base64ToBytes(secret.startsWith('whsec_') ? secret.slice(6) : secret);
+
 /** Checks a signed timestamp (seconds) against the tolerance, both ways (an old replay, a clock far ahead). */
 function freshness(
   timestampSeconds: number,
@@ -61,8 +60,8 @@ function freshness(
   toleranceSeconds: number,
 ): SignatureResult | undefined {
   const age = nowMs / 1000 - timestampSeconds;
-  if (age > toleranceSeconds) return { ok: false, reason: 'stale' };
-  if (age < -toleranceSeconds) return { ok: false, reason: 'future' };
+  if (age > toleranceSeconds) return rejected('stale');
+  if (age < -toleranceSeconds) return rejected('future');
   return undefined;
 }
 
@@ -70,7 +69,7 @@ function freshness(
 async function anyVerifies(
   secrets: readonly { secret: string; bytes?: Uint8Array }[],
   signatures: readonly Uint8Array[],
-  signed: Uint8Array,
+  signed: BufferSource,
 ): Promise<SignatureResult> {
   for (const [keyIndex, { secret, bytes }] of secrets.entries()) {
     if (!secret) continue;
@@ -79,7 +78,7 @@ async function anyVerifies(
       if (await crypto.subtle.verify('HMAC', key, signature, signed)) return { ok: true, keyIndex };
     }
   }
-  return { ok: false, reason: 'mismatch' };
+  return rejected('mismatch');
 }
 
 /** Default tolerance of Stripe's and Standard Webhooks' signed timestamps. */
@@ -96,7 +95,7 @@ export async function verifyStripeSignature(
   nowMs: number,
   toleranceSeconds = CALLBACK_TOLERANCE_SECONDS,
 ): Promise<SignatureResult> {
-  if (!header) return { ok: false, reason: 'missing' };
+  if (!header) return rejected('missing');
   let timestamp: string | undefined;
   const signatures: Uint8Array[] = [];
   for (const part of header.split(',')) {
@@ -104,13 +103,13 @@ export async function verifyStripeSignature(
     if (name === 't' && value && /^\d{1,12}$/.test(value)) timestamp = value;
     if (name === 'v1' && value && LOGTO_SIGNATURE.test(value)) signatures.push(hexToBytes(value));
   }
-  if (!timestamp || signatures.length === 0) return { ok: false, reason: 'malformed' };
+  if (!timestamp || signatures.length === 0) return rejected('malformed');
   const stale = freshness(Number(timestamp), nowMs, toleranceSeconds);
   if (stale) return stale;
   return anyVerifies(
     secrets.map((secret) => ({ secret })),
     signatures,
-    concat(timestamp, '.', rawBody),
+    await signedBytes(timestamp, '.', rawBody),
   );
 }
 
@@ -120,9 +119,9 @@ export async function verifyGitHubSignature(
   header: string | null,
   secrets: readonly string[],
 ): Promise<SignatureResult> {
-  if (!header) return { ok: false, reason: 'missing' };
+  if (!header) return rejected('missing');
   const match = /^sha256=([0-9a-f]{64})$/.exec(header);
-  if (!match?.[1]) return { ok: false, reason: 'malformed' };
+  if (!match?.[1]) return rejected('malformed');
   return anyVerifies(
     secrets.map((secret) => ({ secret })),
     [hexToBytes(match[1])],
@@ -141,21 +140,20 @@ export async function verifyStandardWebhook(
   nowMs: number,
   toleranceSeconds = CALLBACK_TOLERANCE_SECONDS,
 ): Promise<SignatureResult> {
-  if (!headers.id || !headers.timestamp || !headers.signature) return { ok: false, reason: 'missing' };
-  if (!/^\d{1,12}$/.test(headers.timestamp) || headers.id.length > 256)
-    return { ok: false, reason: 'malformed' };
+  if (!headers.id || !headers.timestamp || !headers.signature) return rejected('missing');
+  if (!/^\d{1,12}$/.test(headers.timestamp) || headers.id.length > 256) return rejected('malformed');
   const signatures = headers.signature
     .split(' ')
     .filter((item) => item.startsWith('v1,'))
     .flatMap((item) => base64ToBytes(item.slice(3)) ?? []);
-  if (signatures.length === 0) return { ok: false, reason: 'malformed' };
+  if (signatures.length === 0) return rejected('malformed');
   const stale = freshness(Number(headers.timestamp), nowMs, toleranceSeconds);
   if (stale) return stale;
   const keys = secrets.flatMap((secret) => {
-    const bytes = base64ToBytes(secret.startsWith('whsec_') ? secret.slice(6) : secret);
+    const bytes = whsecBytes(secret);
     return bytes ? [{ secret, bytes }] : [];
   });
-  return anyVerifies(keys, signatures, concat(headers.id, '.', headers.timestamp, '.', rawBody));
+  return anyVerifies(keys, signatures, await signedBytes(headers.id, '.', headers.timestamp, '.', rawBody));
 }
 
 /**
@@ -168,12 +166,12 @@ export async function signStandardWebhook(
   headers: { id: string; timestamp: string },
   secret: string,
 ): Promise<string> {
-  const bytes = base64ToBytes(secret.startsWith('whsec_') ? secret.slice(6) : secret);
+  const bytes = whsecBytes(secret);
   if (!bytes || bytes.byteLength === 0) throw new Error('the secret is not whsec_<base64>');
   // A signing key is used once per notice: not cached (the verify keys above are).
   const key = await crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const mac = new Uint8Array(
-    await crypto.subtle.sign('HMAC', key, concat(headers.id, '.', headers.timestamp, '.', body)),
+    await crypto.subtle.sign('HMAC', key, await signedBytes(headers.id, '.', headers.timestamp, '.', body)),
   );
   return `v1,${btoa(String.fromCharCode(...mac))}`;
 }
@@ -196,13 +194,11 @@ export async function verifyLogtoSignature(
   header: string | null,
   signingKeys: readonly string[],
 ): Promise<SignatureResult> {
-  if (!header) return { ok: false, reason: 'missing' };
-  if (!LOGTO_SIGNATURE.test(header)) return { ok: false, reason: 'malformed' };
-  const signature = hexToBytes(header);
-  for (const [keyIndex, secret] of signingKeys.entries()) {
-    if (!secret) continue;
-    if (await crypto.subtle.verify('HMAC', await hmacKey(secret), signature, rawBody))
-      return { ok: true, keyIndex };
-  }
-  return { ok: false, reason: 'mismatch' };
+  if (!header) return rejected('missing');
+  if (!LOGTO_SIGNATURE.test(header)) return rejected('malformed');
+  return anyVerifies(
+    signingKeys.map((secret) => ({ secret })),
+    [hexToBytes(header)],
+    rawBody,
+  );
 }

@@ -1,7 +1,7 @@
 import type { WorkflowStep } from 'cloudflare:workers';
 import type { AutomationContext, AutomationInput, CallOptions } from '../automations';
 import type { Journal } from '../journal';
-import { log } from '../log';
+import { type LogLevel, log } from '../log';
 import type { LogtoClient } from '../logto-client';
 import { MAX_CALL_ATTEMPTS, stepBackoffMs } from './backoff';
 import { classifyFailure, type StepFailure } from './failures';
@@ -53,6 +53,7 @@ export function createCallContext(options: CallContextOptions) {
 
   async function attemptOnce<T>(
     name: string,
+    stepName: string,
     fn: Parameters<AutomationContext['call']>[1],
     attempt: number,
     callOptions: CallOptions,
@@ -88,7 +89,7 @@ export function createCallContext(options: CallContextOptions) {
         await options.journal().timeline.record({
           eventKey,
           run: options.run ?? 0,
-          step: `${automation}: ${name}`,
+          step: stepName,
           attempt,
           outcome,
           code: failure?.code ?? null,
@@ -114,25 +115,24 @@ export function createCallContext(options: CallContextOptions) {
     }
   }
 
+  const links = () => options.journal().links;
+  const logAt = (level: LogLevel) => (message: string) =>
+    log(level, 'automation.log', { eventKey, automation, message });
+
   const context: AutomationContext = {
     input: options.input,
     eventKey,
     dryRun: options.dryRun,
     resumed: options.resumed,
     links: {
-      find: (provider, externalId) => options.journal().links.linkedUser(provider, externalId),
-      save: (provider, externalId, userId) => options.journal().links.link(provider, externalId, userId),
+      find: (provider, externalId) => links().linkedUser(provider, externalId),
+      save: (provider, externalId, userId) => links().link(provider, externalId, userId),
     },
     watermark: {
-      advance: (scope, subject, position) =>
-        options.journal().links.advance(scope, subject, position, eventKey),
-      current: async (scope, subject) => (await options.journal().links.watermark(scope, subject))?.position,
+      advance: (scope, subject, position) => links().advance(scope, subject, position, eventKey),
+      current: async (scope, subject) => (await links().watermark(scope, subject))?.position,
     },
-    log: {
-      info: (message) => log('info', 'automation.log', { eventKey, automation, message }),
-      warn: (message) => log('warn', 'automation.log', { eventKey, automation, message }),
-      error: (message) => log('error', 'automation.log', { eventKey, automation, message }),
-    },
+    log: { info: logAt('info'), warn: logAt('warn'), error: logAt('error') },
     async call<T>(name: string, fn: Parameters<AutomationContext['call']>[1], callOptions: CallOptions = {}) {
       const stepName = `${automation}: ${name}`;
       for (let attempt = 1, waits = 0; ; ) {
@@ -142,7 +142,7 @@ export function createCallContext(options: CallContextOptions) {
           outcome = (await step.do(
             label,
             CALL_STEP,
-            () => attemptOnce<T>(name, fn, attempt, callOptions) as never,
+            () => attemptOnce<T>(name, stepName, fn, attempt, callOptions) as never,
           )) as Outcome<T>;
         } catch (error) {
           // The step itself timed out or died: the call's outcome is unknown. Retried like a 5xx.

@@ -78,11 +78,11 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
         JOURNAL_STEP,
         async () => (await start(pipeline(), eventKey)) as never,
       )) as StartOutcome;
-      if (started.state === 'skipped') return { status: 'skipped', reason: started.reason };
-      if (started.state === 'failed')
-        return { status: 'failed', code: started.code, message: started.message };
-      if (started.state === 'covered') return { status: 'covered', by: started.by };
-      if (started.state === 'done') return { status: 'done', results: started.results };
+      if (started.state !== 'run') {
+        // Settled in the first step: the run's result is that outcome, `state` named `status`.
+        const { state, ...outcome } = started;
+        return { status: state, ...outcome } as RunResult;
+      }
 
       const results: Record<string, unknown> = {};
       const done: { actionKey: string; detail: unknown }[] = [];
