@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
 import type { Pipeline, Services } from '../composition';
-import { type EventStatus, isReplayable, type JournalEntry, type ListFilter } from '../journal';
+import { isReplayable, type JournalEntry, type ListFilter } from '../journal';
 import { log } from '../log';
-import { bulkReplay, decideBatch, replayKeys, replayVerdict } from '../operations';
+import { bulkReplay, decideBatch, eventFilterOf, replayKeys, replayVerdict } from '../operations';
 import { clearCookie, formOf, readCookie, writeCookie } from './http';
 import {
   ACCESS_RECHECK_MS,
@@ -46,15 +46,6 @@ type ConsoleEnv = { Bindings: Env; Variables: { operator: Operator; settings: Co
 
 /** Most events one bulk replay from the console touches (the brakes hold anything over their limit first). */
 const MAX_GROUP_REPLAY = 10_000;
-
-const STATUSES: readonly string[] = ['received', 'running', 'done', 'failed', 'ignored', 'self', 'covered'];
-
-/** A datetime-local value (UTC) or ISO time → epoch ms. */
-function parseTime(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const parsed = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
-  return Number.isFinite(parsed) ? parsed : undefined;
-}
 
 /**
  * The operator console under `/console`, server-rendered (views.ts's escaping `html` template), signed in with Logto itself (authorization
@@ -195,13 +186,9 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       until: q.until || undefined,
     };
     const { journal } = deps.pipelines(c.env);
-    const filter: ListFilter = { limit: 50, cursor: q.cursor || undefined };
-    if (filters.status && STATUSES.includes(filters.status)) filter.status = filters.status as EventStatus;
-    if (filters.source) filter.source = filters.source;
-    if (filters.type) filter.eventType = filters.type;
-    filter.since = parseTime(filters.since);
-    filter.until = parseTime(filters.until);
-    let notice: string | undefined;
+    const parsed = eventFilterOf({ ...filters, limit: '50', cursor: q.cursor });
+    let notice = 'invalid' in parsed ? `Filters ignored: ${parsed.invalid}.` : undefined;
+    const filter: ListFilter = 'invalid' in parsed ? { limit: 50 } : parsed;
     if (filters.q) {
       if (/^[0-9a-f]{64}$/.test(filters.q) && (await journal.events.get(filters.q)))
         return c.redirect(`/console/events/${filters.q}`, 302);

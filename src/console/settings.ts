@@ -25,7 +25,8 @@ const list = (value: unknown) =>
 export function consoleSettings(env: object): ConsoleSettings | { off: string } {
   const vars = env as Record<string, unknown>;
   const clientId = typeof vars.CONSOLE_CLIENT_ID === 'string' ? vars.CONSOLE_CLIENT_ID.trim() : '';
-  if (!clientId) return { off: 'set CONSOLE_CLIENT_ID to a Logto application (see docs/operations.md, "The console")' };
+  if (!clientId)
+    return { off: 'set CONSOLE_CLIENT_ID to a Logto application (see docs/operations.md, "The console")' };
   const userIds = list(vars.CONSOLE_USER_IDS);
   const roleNames = list(vars.CONSOLE_ROLE_NAMES);
   if (userIds.length === 0 && roleNames.length === 0)

@@ -1,11 +1,12 @@
-import type {
-  CallRecord,
-  EventActions,
-  FailureGroup,
-  Health,
-  HeldBatch,
-  HeldItem,
-  JournalEntry,
+import {
+  type CallRecord,
+  EVENT_STATUSES,
+  type EventActions,
+  type FailureGroup,
+  type Health,
+  type HeldBatch,
+  type HeldItem,
+  type JournalEntry,
 } from '../journal';
 import type { Operator } from './session';
 
@@ -96,10 +97,9 @@ export interface EventFilters {
   until?: string;
 }
 
-const STATUSES = ['received', 'running', 'done', 'failed', 'covered', 'ignored', 'self'];
 const SOURCES = ['logto', 'reconcile', 'cleanup', 'stripe', 'github', 'standard-webhooks'];
 
-const select = (name: string, any: string, options: string[], chosen: string | undefined) =>
+const select = (name: string, any: string, options: readonly string[], chosen: string | undefined) =>
   html`<select name="${name}" aria-label="${name}"><option value="">${any}</option>${options.map(
     (option) => html`<option value="${option}"${chosen === option ? html` selected` : ''}>${option}</option>`,
   )}</select>`;
@@ -112,7 +112,7 @@ export function EventsPage(props: {
 }): Html {
   const f = props.filters;
   return html`<h1>Events</h1>
-<form class="f" method="get" action="/console">${select('status', 'any status', STATUSES, f.status)}${select(
+<form class="f" method="get" action="/console">${select('status', 'any status', EVENT_STATUSES, f.status)}${select(
     'source',
     'any source',
     SOURCES,

@@ -6,13 +6,20 @@ import { type LogtoConfig, parseAdminSettings, parseLogtoConfig } from '../confi
 import {
   BATCH_STATUSES,
   type BatchStatus,
-  EVENT_STATUSES,
   type EventStatus,
   type JournalEntry,
   REPLAYABLE,
 } from '../journal';
 import { log } from '../log';
-import { bulkReplay, decideBatch, MAX_BULK_REPLAY, replayKeys, replayVerdict } from '../operations';
+import {
+  bulkReplay,
+  decideBatch,
+  eventFilterOf,
+  MAX_BULK_REPLAY,
+  parseTime,
+  replayKeys,
+  replayVerdict,
+} from '../operations';
 import { runRecovery } from './scheduled';
 
 interface AdminDeps {
@@ -22,19 +29,11 @@ interface AdminDeps {
   now: () => number;
 }
 
-const STATUSES = EVENT_STATUSES;
 /** Most events one replay-by-filter counts (and holds, over the brakes' limit). */
 export const MAX_HELD_REPLAY = 10_000;
 
 /** A journal row without the raw body (the list view). */
 const summary = ({ rawBody: _raw, ...entry }: JournalEntry) => entry;
-
-/** Parses an ISO time or epoch ms query value. */
-function time(value: string | undefined): number | undefined | 'invalid' {
-  if (value === undefined || value === '') return undefined;
-  const parsed = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  return Number.isFinite(parsed) ? parsed : 'invalid';
-}
 
 const badRequest = (c: Context, reason: string) => c.json({ error: 'bad_request', reason }, 400);
 
@@ -86,31 +85,9 @@ export function createAdminRoutes(deps: AdminDeps) {
   });
 
   admin.get('/events', async (c) => {
-    const query = c.req.query();
-    const status = query.status as EventStatus | undefined;
-    if (status && !STATUSES.includes(status))
-      return badRequest(c, `status must be one of ${STATUSES.join(', ')}`);
-    const since = time(query.since);
-    const until = time(query.until);
-    if (since === 'invalid' || until === 'invalid')
-      return badRequest(c, 'since/until must be ISO times or epoch ms');
-    const limit = query.limit ? Number(query.limit) : undefined;
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 100)) {
-      return badRequest(c, 'limit must be 1–100');
-    }
-    const page = await deps.pipelines(c.env).journal.events.list({
-      status,
-      eventType: query.type,
-      source: query.source,
-      subject: query.user,
-      arrivedVia: ['delivered', 'recovered', 'sweep'].includes(query.via ?? '')
-        ? (query.via as 'delivered')
-        : undefined,
-      since,
-      until,
-      limit,
-      cursor: query.cursor,
-    });
+    const filter = eventFilterOf(c.req.query());
+    if ('invalid' in filter) return badRequest(c, filter.invalid);
+    const page = await deps.pipelines(c.env).journal.events.list(filter);
     return c.json({ events: page.entries.map(summary), nextCursor: page.nextCursor ?? null });
   });
 
@@ -192,9 +169,9 @@ export function createAdminRoutes(deps: AdminDeps) {
       const status = (body.status ?? 'failed') as EventStatus;
       if (!REPLAYABLE.includes(status))
         return badRequest(c, `status must be one of ${REPLAYABLE.join(', ')}`);
-      const since = time(body.since === undefined ? undefined : String(body.since));
-      const until = time(body.until === undefined ? undefined : String(body.until));
-      if (since === 'invalid' || until === 'invalid')
+      const since = parseTime(body.since === undefined ? undefined : String(body.since));
+      const until = parseTime(body.until === undefined ? undefined : String(body.until));
+      if (Number.isNaN(since) || Number.isNaN(until))
         return badRequest(c, 'since/until must be ISO times or epoch ms');
       let cursor: string | undefined;
       do {

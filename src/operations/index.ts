@@ -1,5 +1,5 @@
 import type { Pipeline, Services } from '../composition';
-import type { HeldBatch } from '../journal';
+import { EVENT_STATUSES, type EventStatus, type HeldBatch, type ListFilter } from '../journal';
 import { log } from '../log';
 import { holdReplay, overLimit, releaseBatch, tenantSizeFor } from '../sweep';
 
@@ -7,6 +7,45 @@ import { holdReplay, overLimit, releaseBatch, tenantSizeFor } from '../sweep';
  * What an operator does, whichever door they come through: the admin API (and the `npm run ops` CLI over it) and the
  * console call these, so a replay or a batch decision behaves the same everywhere.
  */
+
+/**
+ * A time from a query or form: epoch ms, or an ISO time (without a zone, as the console's `datetime-local` fields
+ * send, it is UTC). Undefined when empty; NaN when unreadable.
+ */
+export function parseTime(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  return Date.parse(/T[^Zz+-]*$/.test(value) ? `${value}Z` : value);
+}
+
+/**
+ * The journal filter a list request asks for (`status`, `type`, `source`, `user`, `via`, `since`, `until`, `limit`,
+ * `cursor`; empty values are no filter), or what is wrong with it.
+ */
+export function eventFilterOf(query: Record<string, string | undefined>): ListFilter | { invalid: string } {
+  const status = query.status || undefined;
+  if (status && !EVENT_STATUSES.includes(status as EventStatus))
+    return { invalid: `status must be one of ${EVENT_STATUSES.join(', ')}` };
+  const since = parseTime(query.since);
+  const until = parseTime(query.until);
+  if (Number.isNaN(since) || Number.isNaN(until))
+    return { invalid: 'since/until must be ISO times or epoch ms' };
+  const limit = query.limit ? Number(query.limit) : undefined;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 100))
+    return { invalid: 'limit must be 1–100' };
+  const via = query.via;
+  return {
+    status: status as EventStatus | undefined,
+    eventType: query.type || undefined,
+    source: query.source || undefined,
+    subject: query.user || undefined,
+    arrivedVia: via === 'delivered' || via === 'recovered' || via === 'sweep' ? via : undefined,
+    since,
+    until,
+    limit,
+    cursor: query.cursor || undefined,
+  };
+}
 
 /** Most events one bulk replay restarts at once; the caller asks again for the rest (`remaining`). */
 export const MAX_BULK_REPLAY = 500;
