@@ -37,11 +37,12 @@ export default defineConfig({
   // Opt-in: suspend users who never signed in 30 days after creation (dry-run first).
   // cleanup: { enabled: true, dryRun: true, action: 'suspend', neverSignedInDays: 30 },
 
+  // Stripe and GitHub are imported recipes: only what you import is deployed. Add `stripe` / `github` to the import
+  // above (`import { defineConfig, github, stripe } from './src/recipes';`), then uncomment.
   // Stripe: roles and a plan stamp per price (set STRIPE_WEBHOOK_SECRET).
-  // stripe: { prices: { price_123: { roles: ['pro'], plan: 'pro' } } },
-
+  // stripe: stripe({ prices: { price_123: { roles: ['pro'], plan: 'pro' } } }),
   // GitHub: membership of a GitHub organization → Logto roles (set GITHUB_WEBHOOK_SECRET).
-  // github: { organizations: { 'your-github-org': { roles: ['github-member'] } } },
+  // github: github({ organizations: { 'your-github-org': { roles: ['github-member'] } } }),
 
   // Your own code: see examples/.
   handlers: [],

@@ -141,11 +141,15 @@ export async function main(args: string[]) {
   const outdir = keep ? absolute(keep) : tempDir();
   const { main: entry, keepNames } = wranglerSettings();
   try {
-    const [deployed, project, otherNames, fullHono, valibot, zodMini] = await Promise.all([
+    const [deployed, project, otherNames, fullHono, allRecipes, valibot, zodMini] = await Promise.all([
       wranglerDryRun(outdir),
       bundleWorker(entry, { keepNames }),
       bundleWorker(entry, { keepNames: !keepNames }),
       bundleWorker(entry, { keepNames, redirects: { 'hono/tiny': 'hono' } }),
+      bundleWorker(entry, {
+        keepNames,
+        redirects: { '../automations.config': absolute('bench/size-probes/all-recipes.config.ts') },
+      }),
       bundleWorker('bench/size-probes/valibot.ts', { keepNames }),
       bundleWorker('bench/size-probes/zod-mini.ts', { keepNames }),
     ]);
@@ -193,6 +197,7 @@ export async function main(args: string[]) {
       built('project', project, `as deployed (hono/tiny, keep_names ${keepNames})`),
       built(`keep_names = ${!keepNames}`, otherNames, 'wrangler.toml keep_names (wrangler default true)'),
       built('hono default preset', fullHono, "hono's SmartRouter instead of hono/tiny's PatternRouter"),
+      built('every recipe imported', allRecipes, 'automations.config.ts importing stripe() and github() too'),
     ]);
     const probe = (variant: string, bundle: WorkerBundle) => ({
       variant,
@@ -224,6 +229,7 @@ export async function main(args: string[]) {
           project: kb(costs.gzip),
           [`keepNames${keepNames ? 'Off' : 'On'}`]: kb(gzipSize(otherNames.code)),
           honoDefaultPreset: kb(gzipSize(fullHono.code)),
+          everyRecipeImported: kb(gzipSize(allRecipes.code)),
         },
         validatorGzipKB: { valibot: kb(gzipSize(valibot.code)), zodMini: kb(gzipSize(zodMini.code)) },
         seconds,

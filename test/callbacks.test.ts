@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoicePaid } from '../examples/invoice-paid';
 import { welcomeFlag } from '../examples/welcome-flag';
+import { github as githubRecipe, stripe as stripeRecipe } from '../src/recipes';
 import { callWorker, setupPipeline, useRecipes } from './pipeline';
 import { testRuntime } from './worker-entry';
 
@@ -23,8 +24,8 @@ beforeAll(async () => {
     });
   }
   useRecipes({
-    stripe: { prices: { price_pro: { roles: ['pro'], plan: 'pro' } } },
-    github: { organizations: { 'acme-gh': { roles: ['github-member'] } } },
+    stripe: stripeRecipe({ prices: { price_pro: { roles: ['pro'], plan: 'pro' } } }),
+    github: githubRecipe({ organizations: { 'acme-gh': { roles: ['github-member'] } } }),
     handlers: [welcomeFlag, invoicePaid],
     reconcile: { enabled: false },
   });

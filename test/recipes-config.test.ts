@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AutomationConfigError, parseAutomationConfig } from '../src/recipes';
+import { AutomationConfigError, parseAutomationConfig, type StripeOptions, stripe } from '../src/recipes';
 import wranglerToml from '../wrangler.toml?raw';
 import { shippedRecipes } from './worker-entry';
 
 const errorOf = (input: unknown) => {
   try {
-    parseAutomationConfig(input);
+    parseAutomationConfig(typeof input === 'function' ? input() : input);
   } catch (error) {
     if (error instanceof AutomationConfigError) return error.message;
     throw error;
@@ -40,7 +40,14 @@ describe('automations.config.ts validation', () => {
     ],
     [{ reconcile: { cron: 'every 15 minutes' } }, 'reconcile.cron'],
     [{ cleanup: { action: 'ban' } }, 'cleanup.action'],
-    [{ stripe: { prices: { price_1: { roles: ['pro'] } } } }, 'stripe.prices.price_1.plan'],
+    [
+      () => ({ stripe: stripe({ prices: { price_1: { roles: ['pro'] } } } as unknown as StripeOptions) }),
+      'stripe.prices.price_1.plan',
+    ],
+    [
+      { stripe: { prices: { price_1: { roles: ['pro'], plan: 'pro' } } } },
+      "stripe: must be made with stripe({ … }), imported from './src/recipes'",
+    ],
     [{ handlers: [{ name: 'x' }] }, 'handlers.0: must be made with defineAutomation()'],
     [{ personalOrganisation: {} }, 'personalOrganisation'],
   ];

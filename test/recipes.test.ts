@@ -7,9 +7,11 @@ import { parseLogtoEvent } from '../src/events';
 import {
   automationsFromConfig,
   defineAutomation,
+  github,
   LOGTO_EVENT_NAMES,
   logtoEventsOf,
   parseAutomationConfig,
+  stripe,
 } from '../src/recipes';
 import { OWNER_TAG } from '../src/recipes/personal-organization';
 import { createUserViaApi, runCron, SIGNUP_ROLES, setupPipeline, useRecipes } from './pipeline';
@@ -379,8 +381,8 @@ describe('each automation’s logtoEvents: exactly the Logto events its wants() 
       { name: 'github-users', organizationId: 'org-1', when: { connectors: ['github'] } },
     ],
     stamps: { key: 'signUp', fields: ['source', 'connectors'] },
-    github: { organizations: { acme: { roles: ['developer'] } } },
-    stripe: { prices: { price_1: { roles: ['pro'], plan: 'pro' } } },
+    github: github({ organizations: { acme: { roles: ['developer'] } } }),
+    stripe: stripe({ prices: { price_1: { roles: ['pro'], plan: 'pro' } } }),
     cleanup: { enabled: true },
     handlers: [
       welcomeFlag,

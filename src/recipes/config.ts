@@ -18,10 +18,10 @@ import {
  */
 
 const CRON = /^(\S+\s+){4}\S+$/;
-const nonEmpty = v.pipe(v.string(), v.minLength(1));
+export const nonEmpty = v.pipe(v.string(), v.minLength(1));
 const name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(128));
 const names = v.pipe(v.array(name), v.minLength(1));
-const roleNames = v.optional(v.array(name), []);
+export const roleNames = v.optional(v.array(name), []);
 const cron = (fallback: string) =>
   v.optional(v.pipe(v.string(), matches(CRON, 'must be a 5-field cron expression')), fallback);
 /** A whole number in [min, max], `fallback` when absent. */
@@ -99,6 +99,25 @@ const automationSchema = v.custom<Automation>(
     Array.isArray((value as Automation).logtoEvents),
   'must be made with defineAutomation()',
 );
+
+/**
+ * A recipe imported into automations.config.ts (`stripe: stripe({ … })`) instead of written as data: its code, its
+ * options' schema and its dependencies are in the deployed bundle only when it is imported.
+ */
+export interface ImportedRecipe<K extends string = string> {
+  readonly recipe: K;
+  readonly automations: readonly Automation[];
+}
+
+const imported = <K extends string>(kind: K) =>
+  v.custom<ImportedRecipe<K>>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      (value as ImportedRecipe).recipe === kind &&
+      Array.isArray((value as ImportedRecipe).automations),
+    `must be made with ${kind}({ … }), imported from './src/recipes' (only imported recipes are deployed)`,
+  );
 
 export const automationConfigSchema = strictObject({
   /** Journal what would be done; change nothing in Logto. */
@@ -208,33 +227,10 @@ export const automationConfigSchema = strictObject({
       maxPagesPerRun: between(1, 1000, 20),
     }),
   ),
-  stripe: v.optional(
-    strictObject({
-      /** Per Stripe price ID: the Logto roles it grants and the plan name stamped in customData. */
-      prices: record(nonEmpty, strictObject({ roles: roleNames, plan: nonEmpty })),
-      /** Subscription statuses that grant the price's roles. */
-      activeStatuses: v.optional(v.array(v.string()), ['active', 'trialing']),
-      /** customData key holding `{customerId, plan, status, subscriptionId, updatedAt}`. */
-      customDataKey: v.optional(nonEmpty, 'stripe'),
-      /** Metadata field (on the subscription or checkout session) holding the Logto user ID. */
-      userIdMetadataKey: v.optional(nonEmpty, 'logtoUserId'),
-    }),
-  ),
-  github: v.optional(
-    strictObject({
-      /** Per GitHub organization login: what membership in it grants in Logto. */
-      organizations: record(
-        nonEmpty,
-        strictObject({
-          roles: roleNames,
-          organizationId: v.optional(nonEmpty),
-          organizationRoles: roleNames,
-        }),
-      ),
-      /** The Logto social connector target holding GitHub identities. */
-      connector: v.optional(nonEmpty, 'github'),
-    }),
-  ),
+  /** The Stripe recipe, when imported: `stripe: stripe({ prices: … })` (src/recipes/stripe.ts). */
+  stripe: v.optional(imported('stripe')),
+  /** The GitHub recipe, when imported: `github: github({ organizations: … })` (src/recipes/github.ts). */
+  github: v.optional(imported('github')),
   /** Custom handlers made with `defineAutomation()`. */
   handlers: v.optional(v.array(automationSchema), []),
 });
@@ -255,6 +251,23 @@ export class AutomationConfigError extends Error {
       `automations.config.ts is invalid:\n${issues.map((issue) => `  - ${issue.path || '(root)'}: ${issue.message}`).join('\n')}`,
     );
   }
+}
+
+/**
+ * Validates an imported recipe's options and fills in their defaults (when `automations.config.ts` is loaded, like
+ * the rest); throws {@link AutomationConfigError} naming each bad field under the recipe's key.
+ */
+export function recipeOptions<S extends v.GenericSchema>(
+  key: string,
+  schema: S,
+  input: unknown,
+): v.InferOutput<S> {
+  const parsed = validate(schema, input);
+  if (!parsed.ok)
+    throw new AutomationConfigError(
+      parsed.issues.map((issue) => ({ ...issue, path: issue.path ? `${key}.${issue.path}` : key })),
+    );
+  return parsed.value;
 }
 
 /** Validates the configuration and fills in the defaults; throws {@link AutomationConfigError} naming each bad field. */

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import {
   type Automation,
   AutomationError,
@@ -7,9 +8,39 @@ import {
   revokeRolesByName,
 } from '../automations';
 import { LogtoApiError } from '../logto-client';
-import type { AutomationConfig } from './config';
+import { record, strictObject } from '../validation';
+import { type ImportedRecipe, nonEmpty, recipeOptions, roleNames } from './config';
 
-type Options = NonNullable<AutomationConfig['github']>;
+/** Built when the recipe is imported and used (a schema at the top level would be deployed with every bundle). */
+const optionsSchema = () =>
+  strictObject({
+    /** Per GitHub organization login: what membership in it grants in Logto. */
+    organizations: record(
+      nonEmpty,
+      strictObject({
+        roles: roleNames,
+        organizationId: v.optional(nonEmpty),
+        organizationRoles: roleNames,
+      }),
+    ),
+    /** The Logto social connector target holding GitHub identities. */
+    connector: v.optional(nonEmpty, 'github'),
+  });
+
+/** What `github({ … })` takes in automations.config.ts. */
+export type GithubOptions = v.InferInput<ReturnType<typeof optionsSchema>>;
+type Options = v.InferOutput<ReturnType<typeof optionsSchema>>;
+
+/**
+ * The GitHub recipe for automations.config.ts: `github: github({ organizations: { 'your-org': { roles: ['member'] } } })`
+ * (set GITHUB_WEBHOOK_SECRET): the identity links and the organization-membership mapping below. Its options are
+ * checked here, when the configuration loads: a bad field throws naming it. Imported only by configurations that
+ * use it: its code is deployed only then.
+ */
+export function github(options: GithubOptions): ImportedRecipe<'github'> {
+  const parsed = recipeOptions('github', optionsSchema(), options);
+  return { recipe: 'github', automations: [githubIdentityLinks(parsed), githubOrganizations(parsed)] };
+}
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
 

@@ -5,16 +5,15 @@ import { organizationByRule, rolesByRule } from './by-rule';
 import { cleanupUsers } from './cleanup';
 import type { AutomationConfig } from './config';
 import { LOGTO_EVENT_NAMES } from './define';
-import { githubIdentityLinks, githubOrganizations } from './github';
 import { personalOrganization } from './personal-organization';
 import { customDataStamps } from './stamps';
-import { stripeSubscriptions } from './stripe';
 
 export {
   type AutomationConfig,
   AutomationConfigError,
   type AutomationConfigInput,
   defineConfig,
+  type ImportedRecipe,
   parseAutomationConfig,
 } from './config';
 export {
@@ -25,6 +24,9 @@ export {
   LOGTO_EVENT_NAMES,
   type LogtoEventName,
 } from './define';
+// Imported recipes: in the deployed bundle only when automations.config.ts imports them (nothing runs at load).
+export { type GithubOptions, github } from './github';
+export { type StripeOptions, stripe } from './stripe';
 
 /**
  * Every automation the configuration enables, in the order they run for one event: the built-in sign-up roles
@@ -43,8 +45,8 @@ export function automationsFromConfig(
   for (const rule of config.rolesByRule) list.push(rolesByRule(rule, options));
   for (const rule of config.organizationsByRule) list.push(organizationByRule(rule, options));
   if (config.stamps) list.push(customDataStamps(config.stamps, now));
-  if (config.github) list.push(githubIdentityLinks(config.github), githubOrganizations(config.github));
-  if (config.stripe) list.push(stripeSubscriptions(config.stripe));
+  if (config.github) list.push(...config.github.automations);
+  if (config.stripe) list.push(...config.stripe.automations);
   if (config.cleanup?.enabled) list.push(cleanupUsers());
   list.push(...config.handlers);
   return list;

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import {
   type Automation,
   type AutomationContext,
@@ -7,9 +8,37 @@ import {
   type StripeEvent,
 } from '../automations';
 import type { LogtoClient } from '../logto-client';
-import type { AutomationConfig } from './config';
+import { record, strictObject } from '../validation';
+import { type ImportedRecipe, nonEmpty, recipeOptions, roleNames } from './config';
 
-type Options = NonNullable<AutomationConfig['stripe']>;
+/** Built when the recipe is imported and used (a schema at the top level would be deployed with every bundle). */
+const optionsSchema = () =>
+  strictObject({
+    /** Per Stripe price ID: the Logto roles it grants and the plan name stamped in customData. */
+    prices: record(nonEmpty, strictObject({ roles: roleNames, plan: nonEmpty })),
+    /** Subscription statuses that grant the price's roles. */
+    activeStatuses: v.optional(v.array(v.string()), ['active', 'trialing']),
+    /** customData key holding `{customerId, plan, status, subscriptionId, updatedAt}`. */
+    customDataKey: v.optional(nonEmpty, 'stripe'),
+    /** Metadata field (on the subscription or checkout session) holding the Logto user ID. */
+    userIdMetadataKey: v.optional(nonEmpty, 'logtoUserId'),
+  });
+
+/** What `stripe({ … })` takes in automations.config.ts. */
+export type StripeOptions = v.InferInput<ReturnType<typeof optionsSchema>>;
+type Options = v.InferOutput<ReturnType<typeof optionsSchema>>;
+
+/**
+ * The Stripe recipe for automations.config.ts: `stripe: stripe({ prices: { price_123: { roles: ['pro'], plan: 'pro' } } })`
+ * (set STRIPE_WEBHOOK_SECRET). Its options are checked here, when the configuration loads: a bad field throws naming
+ * it (`stripe.prices.price_123.plan`). Imported only by configurations that use it: its code is deployed only then.
+ */
+export function stripe(options: StripeOptions): ImportedRecipe<'stripe'> {
+  return {
+    recipe: 'stripe',
+    automations: [stripeSubscriptions(recipeOptions('stripe', optionsSchema(), options))],
+  };
+}
 
 export const STRIPE_EVENTS = [
   'checkout.session.completed',

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { parseLogtoConfig } from '../../src/config';
 import { parseLogtoEvent } from '../../src/events';
 import { AutomationConfigError, parseAutomationConfig } from '../../src/recipes/config';
+import { type StripeOptions, stripe } from '../../src/recipes/stripe';
 
 /** The messages of an invalid automations.config.ts, one per line ('valid' when it parses). */
 const messagesOf = (input: unknown): string[] | 'valid' => {
   try {
-    parseAutomationConfig(input);
+    parseAutomationConfig(typeof input === 'function' ? input() : input);
     return 'valid';
   } catch (error) {
     if (!(error instanceof AutomationConfigError)) throw error;
@@ -15,11 +16,13 @@ const messagesOf = (input: unknown): string[] | 'valid' => {
 };
 
 const rule = { name: 'r', roles: ['a'], when: { connectors: ['github'] } };
+/** A configuration with the imported Stripe recipe (its options are checked when `stripe()` is called). */
+const withStripe = (options: unknown) => () => ({ stripe: stripe(options as StripeOptions) });
 
 describe('automations.config.ts messages (the rules the zod schema had, on valibot)', () => {
   it('an array is never an object or a record', () => {
     expect(messagesOf({ reconcile: [] })).toEqual(['reconcile: expected object']);
-    expect(messagesOf({ stripe: { prices: [] } })).toEqual(['stripe.prices: expected record']);
+    expect(messagesOf(withStripe({ prices: [] }))).toEqual(['stripe.prices: expected record']);
     expect(messagesOf([])).toEqual(['(root): expected object']);
   });
 
@@ -37,7 +40,7 @@ describe('automations.config.ts messages (the rules the zod schema had, on valib
     expect(messagesOf({ organizationsByRule: [{ name: 'o', when: { test: () => true } }] })).toEqual([
       'organizationsByRule.0.organizationId: expected string',
     ]);
-    expect(messagesOf({ stripe: {} })).toEqual(['stripe.prices: expected record']);
+    expect(messagesOf(withStripe({}))).toEqual(['stripe.prices: expected record']);
     expect(
       messagesOf({
         brakes: { maxUsers: 1.5, maxShare: 0 },
@@ -60,7 +63,7 @@ describe('automations.config.ts messages (the rules the zod schema had, on valib
   });
 
   it('a record key that fails is invalid and its value is not judged', () => {
-    expect(messagesOf({ stripe: { prices: { '': { plan: '' }, pro: { plan: 'p', roles: [''] } } } })).toEqual(
+    expect(messagesOf(withStripe({ prices: { '': { plan: '' }, pro: { plan: 'p', roles: [''] } } }))).toEqual(
       ['stripe.prices.: is invalid', 'stripe.prices.pro.roles.0: must have at least 1 character'],
     );
   });
