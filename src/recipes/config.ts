@@ -7,7 +7,6 @@ import {
   int,
   matches,
   oneOf,
-  record,
   strictObject,
   validate,
 } from '../validation';
