@@ -115,6 +115,10 @@ export type StartPlanner = (env: Env) => (entry: JournalEntry) => PlannedClaim[]
 
 export interface StarterOptions {
   timings?: Partial<StarterTimings>;
+  /**
+   * The journal's clock (its timestamps, and which started runs count as stale). The alarm and the burst timings
+   * always use the wall clock: a Durable Object alarm fires at a wall-clock time.
+   */
   now?: () => number;
   /** Plans the claims of the events a flush starts (the automations of the Worker's configuration). */
   plan?: StartPlanner;
@@ -161,7 +165,7 @@ export function createStarterClass(options: StarterOptions = {}) {
 
     /** Wakes the starter: new events are in the journal. The alarm is set once per batch, not per wake-up. */
     async wake(wake: WakeOptions = {}): Promise<void> {
-      const at = now();
+      const at = Date.now();
       this.firstWakeAt ??= at;
       this.lastWakeAt = at;
       if (wake.restart) this.restart = true;
@@ -173,7 +177,7 @@ export function createStarterClass(options: StarterOptions = {}) {
 
     override async alarm(): Promise<void> {
       this.armedAt = null;
-      const at = now();
+      const at = Date.now();
       const first = this.firstWakeAt ?? at;
       // Deliveries still coming: wait for them to pause, but never past `maxHoldMs` after the first wake-up.
       if (!this.flushNow && at - this.lastWakeAt < idleMs && at - first < maxHoldMs) {
@@ -186,17 +190,17 @@ export function createStarterClass(options: StarterOptions = {}) {
       let started: number;
       let more: boolean;
       try {
-        ({ started, more } = await this.flush(this.restart ? at - restartAfterMs : undefined));
+        ({ started, more } = await this.flush(this.restart ? now() - restartAfterMs : undefined));
       } catch (error) {
         log('error', 'starter.flush_failed', { error: (error as Error).message, note: 'retrying' });
         this.flushNow = true;
-        await this.arm(now() + retryMs);
+        await this.arm(Date.now() + retryMs);
         return;
       }
       if (more) {
         // The rest of the queue: the next chunk after a short pause, whatever deliveries do meanwhile.
         this.flushNow = true;
-        if (this.armedAt === null) await this.arm(now() + pauseMs);
+        if (this.armedAt === null) await this.arm(Date.now() + pauseMs);
       } else {
         this.firstWakeAt = null;
         this.restart = false;
@@ -205,7 +209,7 @@ export function createStarterClass(options: StarterOptions = {}) {
         if ((!trailing || started > 0) && this.armedAt === null) {
           this.trailing = true;
           this.flushNow = true;
-          await this.arm(now() + trailingMs);
+          await this.arm(Date.now() + trailingMs);
         }
       }
     }
