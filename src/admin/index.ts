@@ -1,1 +1,1 @@
-export { type AdminAuthOptions, type AdminVerdict, createAdminVerifier } from './auth';
+export { type AdminVerdict, checkAdminToken, type LogtoIssuer, verifyLogtoJwt } from './auth';

@@ -3,7 +3,14 @@ import { Hono } from 'hono/tiny';
 import type { Pipeline, Services } from '../composition';
 import { isReplayable, type JournalEntry, type ListFilter } from '../journal';
 import { log } from '../log';
-import { bulkReplay, decideBatch, eventFilterOf, replayKeys, replayVerdict } from '../operations';
+import {
+  bulkReplay,
+  decideBatch,
+  eventFilterOf,
+  MAX_HELD_REPLAY,
+  replayKeys,
+  replayVerdict,
+} from '../operations';
 import { clearCookie, formOf, readCookie, writeCookie } from './http';
 import {
   ACCESS_RECHECK_MS,
@@ -44,14 +51,6 @@ export interface ConsoleDeps {
 
 type ConsoleEnv = { Bindings: Env; Variables: { operator: Operator; settings: ConsoleSettings } };
 
-/** Most events one bulk replay from the console touches (the brakes hold anything over their limit first). */
-const MAX_GROUP_REPLAY = 10_000;
-
-/**
- * The operator console under `/console`, server-rendered (views.ts's escaping `html` template), signed in with Logto itself (authorization
- * code + PKCE; the users or roles CONSOLE_USER_IDS / CONSOLE_ROLE_NAMES name). Every change is a POST form carrying
- * the session's CSRF token, besides the SameSite=Lax session cookie.
- */
 /** May this Logto user use the console: listed in CONSOLE_USER_IDS, or holding a role CONSOLE_ROLE_NAMES names. */
 async function mayUse(services: Services, settings: ConsoleSettings, userId: string): Promise<boolean> {
   if (settings.userIds.includes(userId)) return true;
@@ -61,16 +60,24 @@ async function mayUse(services: Services, settings: ConsoleSettings, userId: str
   return false;
 }
 
+/**
+ * The operator console under `/console`, server-rendered (views.ts's escaping `html` template), signed in with Logto
+ * itself (authorization code + PKCE; the users or roles CONSOLE_USER_IDS / CONSOLE_ROLE_NAMES name). Every change is a
+ * POST form carrying the session's CSRF token, besides the SameSite=Lax session cookie.
+ */
 export function createConsoleRoutes(deps: ConsoleDeps) {
   const app = new Hono<ConsoleEnv>();
   const outbound = deps.fetch ?? ((input, init) => fetch(input, init));
-  const page = (c: Context, title: string, body: Html, status = 200, operator?: Operator) =>
-    c.html(Layout({ title, operator, children: body }).text, status as 200);
+  /** A page in the layout; its header shows the signed-in operator (none before the session check below). */
+  const page = (c: Context<ConsoleEnv>, title: string, body: Html, status = 200) =>
+    c.html(Layout({ title, operator: c.get('operator'), children: body }).text, status as 200);
+  const message = (c: Context<ConsoleEnv>, title: string, text: string, status = 200) =>
+    page(c, title, MessagePage({ title, message: text }), status);
+  const callbackUrl = (c: Context) => `${new URL(c.req.url).origin}/console/callback`;
 
   app.use('*', async (c, next) => {
     const settings = consoleSettings(c.env);
-    if ('off' in settings)
-      return page(c, 'Console off', MessagePage({ title: 'The console is off', message: settings.off }), 503);
+    if ('off' in settings) return message(c, 'The console is off', settings.off, 503);
     c.set('settings', settings);
     c.header('Cache-Control', 'no-store');
     c.header('X-Frame-Options', 'DENY');
@@ -88,10 +95,9 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       next: safeNext(c.req.query('next')),
     };
     writeCookie(c, LOGIN_COOKIE, encodeLogin(login), 600);
-    const url = new URL(`${config.endpoint}/oidc/auth`);
-    url.search = new URLSearchParams({
+    const query = new URLSearchParams({
       client_id: settings.clientId,
-      redirect_uri: `${new URL(c.req.url).origin}/console/callback`,
+      redirect_uri: callbackUrl(c),
       response_type: 'code',
       scope: 'openid profile email',
       state: login.state,
@@ -99,8 +105,8 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       code_challenge: await challengeOf(login.verifier),
       code_challenge_method: 'S256',
       prompt: 'login',
-    }).toString();
-    return c.redirect(url.toString(), 302);
+    });
+    return c.redirect(`${config.endpoint}/oidc/auth?${query}`, 302);
   });
 
   app.get('/callback', async (c) => {
@@ -108,15 +114,14 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const services = deps.services(c.env);
     const login = decodeLogin(readCookie(c, LOGIN_COOKIE));
     clearCookie(c, LOGIN_COOKIE);
-    const fail = (message: string, status = 400) =>
-      page(c, 'Sign-in failed', MessagePage({ title: 'Sign-in failed', message }), status);
+    const fail = (reason: string, status = 400) => message(c, 'Sign-in failed', reason, status);
     if (!login || login.state !== c.req.query('state'))
       return fail('This sign-in expired or was not started here.');
     const code = c.req.query('code');
     if (!code) return fail(`Logto answered: ${c.req.query('error') ?? 'no code'}.`);
     const redeemed = await redeemCode({ ...services.config, fetch: outbound, now: deps.now }, settings, {
       code,
-      redirectUri: `${new URL(c.req.url).origin}/console/callback`,
+      redirectUri: callbackUrl(c),
       verifier: login.verifier,
       nonce: login.nonce,
     });
@@ -128,7 +133,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
         403,
       );
     }
-    const { id } = await createSessions(c.env.JOURNAL, deps.now).open(redeemed.userId, redeemed.display);
+    const id = await createSessions(c.env.JOURNAL, deps.now).open(redeemed.userId, redeemed.display);
     log('info', 'console.signin', { userId: redeemed.userId });
     writeCookie(c, SESSION_COOKIE, id, SESSION_TTL_MS / 1000);
     return c.redirect(safeNext(login.next), 303);
@@ -136,15 +141,16 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
 
   // Everything below needs a session whose operator is still allowed; a POST also the session's CSRF token.
   app.use('*', async (c, next) => {
+    const settings = c.get('settings');
     const sessions = createSessions(c.env.JOURNAL, deps.now);
     const sessionId = readCookie(c, SESSION_COOKIE);
     let operator = await sessions.find(sessionId);
     // Taken off CONSOLE_USER_IDS, or their role removed in Logto (read again every few minutes): signed out.
-    if (operator && sessionId && !c.get('settings').userIds.includes(operator.userId)) {
+    if (operator && sessionId && !settings.userIds.includes(operator.userId)) {
       const stale = deps.now() - operator.checkedAt > ACCESS_RECHECK_MS;
       const allowed = stale
-        ? await mayUse(deps.services(c.env), c.get('settings'), operator.userId)
-        : c.get('settings').roleNames.length > 0;
+        ? await mayUse(deps.services(c.env), settings, operator.userId)
+        : settings.roleNames.length > 0;
       if (allowed && stale) await sessions.checked(sessionId);
       if (!allowed) {
         await sessions.close(sessionId);
@@ -168,25 +174,18 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   app.post('/logout', async (c) => {
     await createSessions(c.env.JOURNAL, deps.now).close(readCookie(c, SESSION_COOKIE));
     clearCookie(c, SESSION_COOKIE);
-    return page(
-      c,
-      'Signed out',
-      MessagePage({ title: 'Signed out', message: 'You are signed out of the console.' }),
-    );
+    // Built without `page`: the header no longer shows the operator.
+    const body = MessagePage({ title: 'Signed out', message: 'You are signed out of the console.' });
+    return c.html(Layout({ title: 'Signed out', children: body }).text);
   });
 
   app.get('/', async (c) => {
-    const q = c.req.query();
-    const filters: EventFilters = {
-      status: q.status || undefined,
-      type: q.type || undefined,
-      source: q.source || undefined,
-      q: q.q?.trim() || undefined,
-      since: q.since || undefined,
-      until: q.until || undefined,
-    };
+    const query = c.req.query();
+    // Empty fields are no filter (eventFilterOf), and are left out of the next page's link.
+    const { status, type, source, since, until } = query;
+    const filters: EventFilters = { status, type, source, q: query.q?.trim(), since, until };
     const { journal } = deps.pipelines(c.env);
-    const parsed = eventFilterOf({ ...filters, limit: '50', cursor: q.cursor });
+    const parsed = eventFilterOf({ ...filters, limit: '50', cursor: query.cursor });
     let notice = 'invalid' in parsed ? `Filters ignored: ${parsed.invalid}.` : undefined;
     const filter: ListFilter = 'invalid' in parsed ? { limit: 50 } : parsed;
     if (filters.q) {
@@ -218,7 +217,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       params.set('cursor', nextCursor);
       nextHref = `/console?${params}`;
     }
-    return page(c, 'Events', EventsPage({ filters, entries, nextHref, notice }), 200, c.get('operator'));
+    return page(c, 'Events', EventsPage({ filters, entries, nextHref, notice }));
   });
 
   const eventPage = async (c: Context<ConsoleEnv>, entry: JournalEntry, notice?: string) => {
@@ -245,19 +244,11 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
         replayable: isReplayable(entry),
         notice,
       }),
-      200,
-      c.get('operator'),
     );
   };
 
   const notFound = (c: Context<ConsoleEnv>, what: 'event' | 'batch') =>
-    page(
-      c,
-      'Not found',
-      MessagePage({ title: 'Not found', message: `No such ${what}.` }),
-      404,
-      c.get('operator'),
-    );
+    message(c, 'Not found', `No such ${what}.`, 404);
 
   app.get('/events/:key', async (c) => {
     const entry = await deps.pipelines(c.env).journal.events.get(c.req.param('key'));
@@ -277,14 +268,20 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
 
   app.get('/failures', async (c) => {
     const groups = await deps.pipelines(c.env).journal.insights.failureGroups();
-    return page(c, 'Failures', FailuresPage({ groups, now: deps.now() }), 200, c.get('operator'));
+    return page(c, 'Failures', FailuresPage({ groups, now: deps.now() }));
   });
 
-  app.get('/failures/replay', async (c) => {
+  /** The failure group a replay link or form names (`type`, `code`), and the keys of its events. */
+  const failureGroup = async (c: Context<ConsoleEnv>, field: (name: string) => string | null | undefined) => {
     const pipeline = deps.pipelines(c.env);
-    const type = c.req.query('type') ?? '';
-    const code = c.req.query('code') ?? '';
-    const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_GROUP_REPLAY);
+    const type = field('type') ?? '';
+    const code = field('code') ?? '';
+    const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_HELD_REPLAY);
+    return { pipeline, type, code, keys };
+  };
+
+  app.get('/failures/replay', async (c) => {
+    const { pipeline, type, code, keys } = await failureGroup(c, (name) => c.req.query(name));
     const { reason } = await replayVerdict(pipeline, deps.services(c.env), keys.length);
     const confirm = ConfirmReplayPage({
       type,
@@ -294,33 +291,30 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
       maxUsers: pipeline.recipes.brakes.maxUsers,
       operator: c.get('operator'),
     });
-    return page(c, 'Replay', confirm, 200, c.get('operator'));
+    return page(c, 'Replay', confirm);
   });
 
   app.post('/failures/replay', async (c) => {
-    const pipeline = deps.pipelines(c.env);
     const form = await formOf(c);
-    const type = form.get('type') ?? '';
-    const code = form.get('code') ?? '';
-    const keys = await pipeline.journal.insights.failureGroupKeys(type, code, MAX_GROUP_REPLAY);
+    const { pipeline, type, code, keys } = await failureGroup(c, (name) => form.get(name));
     const entries = keys.map((eventKey) => ({ eventKey, eventType: type, subject: null, status: 'failed' }));
-    const operator = c.get('operator');
-    const batchId = `replay:${deps.now()}:${randomToken(6)}`;
-    const outcome = await bulkReplay(pipeline, deps.services(c.env), entries, batchId);
+    const outcome = await bulkReplay(pipeline, deps.services(c.env), entries, deps.now());
     log('info', 'console.replay_group', {
-      by: operator.userId,
+      by: c.get('operator').userId,
       eventType: type,
       code,
       replayed: outcome.held ? 0 : outcome.replayed.length,
       heldBatch: outcome.held?.batchId,
     });
-    if (outcome.held) return c.redirect(`/console/batches/${encodeURIComponent(outcome.held.batchId)}`, 303);
-    return c.redirect(`/console?status=running`, 303);
+    const to = outcome.held
+      ? `/console/batches/${encodeURIComponent(outcome.held.batchId)}`
+      : '/console?status=running';
+    return c.redirect(to, 303);
   });
 
   app.get('/batches', async (c) => {
     const batches = await deps.pipelines(c.env).journal.batches.list({ limit: 100 });
-    return page(c, 'Held batches', BatchesPage({ batches }), 200, c.get('operator'));
+    return page(c, 'Held batches', BatchesPage({ batches }));
   });
 
   app.get('/batches/:id', async (c) => {
@@ -328,7 +322,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const batch = await batches.get(c.req.param('id'));
     if (!batch) return notFound(c, 'batch');
     const items = await batches.items(batch.batchId, { limit: 100 });
-    return page(c, 'Batch', BatchPage({ batch, items, operator: c.get('operator') }), 200, c.get('operator'));
+    return page(c, 'Batch', BatchPage({ batch, items, operator: c.get('operator') }));
   });
 
   app.post('/batches/:id/:decision{approve|discard}', async (c) => {
@@ -344,16 +338,12 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const runtime: RuntimeHealth = {};
     // Read live and shown as unavailable when they fail: the page must load while Logto is down.
     try {
-      const stats = await services.governorStats();
-      runtime.governor = { ...stats, requests: stats.budget.requests, windowMs: stats.budget.windowMs };
+      runtime.governor = await services.governorStats();
     } catch {}
     try {
-      // The token was verified when it was obtained: only its expiry is read here.
-      const [, claims = ''] = (await services.tokens.getToken()).split('.');
-      const { exp } = JSON.parse(atob(claims.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown };
-      if (typeof exp === 'number') runtime.tokenExpiresAt = exp * 1000;
+      runtime.tokenExpiresAt = (await services.tokens.acquire()).expiresAt;
     } catch {}
-    return page(c, 'Health', HealthPage({ health, now: deps.now(), runtime }), 200, c.get('operator'));
+    return page(c, 'Health', HealthPage({ health, now: deps.now(), runtime }));
   });
 
   return app;

@@ -1,7 +1,5 @@
-import { jwtVerify } from 'jose';
-import type { JwtAlgorithm } from '../config';
+import { type LogtoIssuer, verifyLogtoJwt } from '../admin';
 import { sha256Hex } from '../hash';
-import { createJwksCache } from '../kv-token-cache';
 import type { ConsoleSettings } from './settings';
 
 /** A signed-in operator. */
@@ -45,12 +43,8 @@ export const encodeLogin = (login: LoginState) => base64url(new TextEncoder().en
 export function decodeLogin(cookie: string | undefined): LoginState | undefined {
   if (!cookie) return undefined;
   try {
-    const text = atob(cookie.replace(/-/g, '+').replace(/_/g, '/'));
-    const value = JSON.parse(text) as LoginState;
-    return typeof value.state === 'string' &&
-      typeof value.verifier === 'string' &&
-      typeof value.nonce === 'string' &&
-      typeof value.next === 'string'
+    const value = JSON.parse(atob(cookie.replace(/-/g, '+').replace(/_/g, '/'))) as LoginState;
+    return [value.state, value.verifier, value.nonce, value.next].every((field) => typeof field === 'string')
       ? value
       : undefined;
   } catch {
@@ -62,24 +56,13 @@ export function decodeLogin(cookie: string | undefined): LoginState | undefined 
 export const safeNext = (next: string | undefined) =>
   next && /^\/console(?:[/?][\x21-\x7e]*)?$/.test(next) && !/\\|\/\//.test(next) ? next : '/console';
 
-export interface LogtoSignIn {
-  endpoint: string;
-  issuer: string;
-  algorithms: JwtAlgorithm[];
-  fetch: typeof fetch;
-  now: () => number;
-}
-
-/** Per isolate, per Logto endpoint: the JWKS cache (values only) for ID tokens. */
-const jwksByUrl = new Map<string, ReturnType<typeof createJwksCache>>();
-
 /**
  * Exchanges the authorization code (with the PKCE verifier) at Logto's token endpoint and checks the ID token with
- * jose: signature from the JWKS (allow-listed algorithms), `iss`, `aud` = the console's client ID, `exp`, `nonce`.
- * Returns the user's ID and a display name, or why not (never the token).
+ * jose ({@link verifyLogtoJwt}: signature from the JWKS, allow-listed algorithms, `iss`, `aud` = the console's client
+ * ID, `exp`), then its `nonce`. Returns the user's ID and a display name, or why not (never the token).
  */
 export async function redeemCode(
-  logto: LogtoSignIn,
+  logto: LogtoIssuer,
   settings: ConsoleSettings,
   input: { code: string; redirectUri: string; verifier: string; nonce: string },
 ): Promise<{ ok: true; userId: string; display: string } | { ok: false; reason: string }> {
@@ -102,31 +85,20 @@ export async function redeemCode(
     });
     body = (await response.json().catch(() => ({}))) as typeof body;
     if (!response.ok)
-      return { ok: false, reason: `Logto refused the code (${String(body.error ?? response.status)})` };
+      return { ok: false, reason: `Logto refused the code (${body.error ?? response.status})` };
   } catch {
     return { ok: false, reason: 'Logto could not be reached' };
   }
   if (typeof body.id_token !== 'string') return { ok: false, reason: 'Logto answered without an ID token' };
-  const url = `${logto.endpoint}/oidc/jwks`;
-  let jwks = jwksByUrl.get(url);
-  if (!jwks) {
-    jwks = createJwksCache({ url, fetch: logto.fetch, now: logto.now, refetchCooldownMs: 30_000 });
-    jwksByUrl.set(url, jwks);
-  }
   try {
-    const { payload } = await jwtVerify(body.id_token, jwks, {
-      algorithms: logto.algorithms,
-      issuer: logto.issuer,
-      audience: settings.clientId,
-      currentDate: new Date(logto.now()),
-      requiredClaims: ['exp', 'sub'],
-    });
-    if (payload.nonce !== input.nonce)
+    const claims = await verifyLogtoJwt(body.id_token, logto, settings.clientId);
+    if (claims.nonce !== input.nonce)
       return { ok: false, reason: 'the ID token does not answer this sign-in' };
-    const display = [payload.name, payload.username, payload.email].find(
+    const userId = String(claims.sub);
+    const display = [claims.name, claims.username, claims.email].find(
       (value): value is string => typeof value === 'string' && value.length > 0,
     );
-    return { ok: true, userId: String(payload.sub), display: display ?? String(payload.sub) };
+    return { ok: true, userId, display: display ?? userId };
   } catch {
     return { ok: false, reason: 'the ID token did not pass its checks' };
   }
@@ -135,7 +107,8 @@ export async function redeemCode(
 /** The `console_sessions` table: only the SHA-256 of the cookie's random ID is stored. */
 export function createSessions(db: D1Database, now: () => number) {
   return {
-    async open(userId: string, display: string): Promise<{ id: string; operator: Operator }> {
+    /** Opens a session for the user; returns the cookie's session ID. */
+    async open(userId: string, display: string): Promise<string> {
       const id = randomToken();
       const csrf = randomToken(18);
       const at = now();
@@ -143,29 +116,23 @@ export function createSessions(db: D1Database, now: () => number) {
         db.prepare('DELETE FROM console_sessions WHERE expires_at < ?1').bind(at),
         db
           .prepare(
-            `INSERT INTO console_sessions (session_hash, user_id, display, csrf, created_at, expires_at, checked_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)`,
+            'INSERT INTO console_sessions (session_hash, user_id, display, csrf, created_at, expires_at, checked_at) ' +
+              'VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)',
           )
           .bind(await sha256Hex(id), userId, display.slice(0, 200), csrf, at, at + SESSION_TTL_MS),
       ]);
-      return { id, operator: { userId, display, csrf, checkedAt: at } };
+      return id;
     },
     async find(id: string | undefined): Promise<Operator | undefined> {
       if (!id || id.length > 100) return undefined;
       const row = await db
         .prepare(
-          'SELECT user_id, display, csrf, checked_at FROM console_sessions WHERE session_hash = ?1 AND expires_at > ?2',
+          'SELECT user_id AS userId, display, csrf, checked_at AS checkedAt FROM console_sessions ' +
+            'WHERE session_hash = ?1 AND expires_at > ?2',
         )
         .bind(await sha256Hex(id), now())
-        .first<Record<string, unknown>>();
-      return row
-        ? {
-            userId: String(row.user_id),
-            display: String(row.display),
-            csrf: String(row.csrf),
-            checkedAt: Number(row.checked_at),
-          }
-        : undefined;
+        .first<Operator>();
+      return row ?? undefined;
     },
     /** Records that the session's access was checked now. */
     async checked(id: string): Promise<void> {

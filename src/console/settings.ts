@@ -1,3 +1,5 @@
+import { text } from '../config';
+
 /** The console's settings, from the Worker's variables. */
 export interface ConsoleSettings {
   /** CONSOLE_CLIENT_ID: a Logto application (Traditional web, or SPA without a secret) with the redirect URI. */
@@ -10,27 +12,25 @@ export interface ConsoleSettings {
   roleNames: string[];
 }
 
-const list = (value: unknown) =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean)
-    : [];
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 /**
  * The console is on when CONSOLE_CLIENT_ID is set; it then needs someone to let in (CONSOLE_USER_IDS or
  * CONSOLE_ROLE_NAMES), else it is refused with a message naming the variables.
  */
 export function consoleSettings(env: object): ConsoleSettings | { off: string } {
-  const vars = env as Record<string, unknown>;
-  const clientId = typeof vars.CONSOLE_CLIENT_ID === 'string' ? vars.CONSOLE_CLIENT_ID.trim() : '';
+  const clientId = text(env, 'CONSOLE_CLIENT_ID');
   if (!clientId)
     return { off: 'set CONSOLE_CLIENT_ID to a Logto application (see docs/operations.md, "The console")' };
-  const userIds = list(vars.CONSOLE_USER_IDS);
-  const roleNames = list(vars.CONSOLE_ROLE_NAMES);
+  const userIds = list(text(env, 'CONSOLE_USER_IDS'));
+  const roleNames = list(text(env, 'CONSOLE_ROLE_NAMES'));
   if (userIds.length === 0 && roleNames.length === 0)
     return { off: 'set CONSOLE_USER_IDS or CONSOLE_ROLE_NAMES: nobody is allowed in' };
-  const clientSecret = typeof vars.CONSOLE_CLIENT_SECRET === 'string' ? vars.CONSOLE_CLIENT_SECRET : '';
-  return { clientId, clientSecret, userIds, roleNames };
+  // As set (not trimmed): it is sent to Logto as it is.
+  const secret = (env as { CONSOLE_CLIENT_SECRET?: unknown }).CONSOLE_CLIENT_SECRET;
+  return { clientId, clientSecret: typeof secret === 'string' ? secret : '', userIds, roleNames };
 }

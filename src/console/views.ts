@@ -48,41 +48,54 @@ const CSS = `
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.6rem 1rem;background:#1b1f24;color:#fff}
 header a{color:#fff;text-decoration:none}header nav{display:flex;gap:1rem;flex-wrap:wrap}header .me{margin-left:auto}
 main{padding:1rem;max-width:1200px;margin:auto}h1{font-size:1.3rem}table{border-collapse:collapse;width:100%;background:#fff}
-th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e6ea;vertical-align:top}td.k{font-family:monospace}
+th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e6ea;vertical-align:top}.k{font-family:monospace}
 .s{padding:.05rem .4rem;border-radius:.6rem;font-size:.8rem;background:#e3e6ea}.s-failed{background:#ffd7d5}
 .s-done{background:#d3f5dc}.s-running,.s-received{background:#fff1c2}.s-held{background:#ffe0b3}
 form.f{display:flex;flex-wrap:wrap;gap:.4rem;margin-bottom:1rem}form.f>*{min-width:8rem}input,select,button{font:inherit;padding:.3rem}
 pre{background:#fff;padding:.6rem;overflow:auto;max-height:30rem;border:1px solid #e3e6ea}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}
 dt{color:#57606a}.wide{overflow-x:auto}.warn{color:#9a3412}button.p{background:#1b1f24;color:#fff;border:0;border-radius:.3rem;padding:.35rem .8rem}
-@media (max-width:640px){td.k,th.k,td.o,th.o{display:none}}`;
+@media (max-width:640px){.o{display:none}}`;
 
 const time = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-const ago = (ms: number | null | undefined, now: number) => {
+/** How long ago `ms` was ("3 min ago"; with `suffix` '' just how long), or 'never'. */
+const ago = (ms: number | null | undefined, now: number, suffix = ' ago') => {
   if (ms === null || ms === undefined) return 'never';
   const s = Math.max(0, Math.round((now - ms) / 1000));
-  return s < 120
-    ? `${s} s ago`
-    : s < 7200
-      ? `${Math.round(s / 60)} min ago`
-      : `${Math.round(s / 3600)} h ago`;
+  return (s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`) + suffix;
 };
 const status = (value: string) => html`<span class="s s-${value}">${value}</span>`;
 const enc = encodeURIComponent;
-/** A hidden field carrying the session's CSRF token. */
-const csrf = (operator: Operator) => html`<input type="hidden" name="csrf" value="${operator.csrf}">`;
+/** A link to an event's page, shown as the start of its key. */
+const eventLink = (key: string) => html`<a href="/console/events/${key}" class="k">${key.slice(0, 12)}</a>`;
 const warn = (notice: string | undefined) => notice && html`<p class="warn">${notice}</p>`;
 
+/** A POST form carrying the session's CSRF token (a hidden field) before its `fields`. */
+const postForm = (action: string, operator: Operator, fields: Html, attributes?: Html) =>
+  html`<form method="post" action="${action}"${attributes}><input type="hidden" name="csrf" value="${operator.csrf}">${fields}</form>`;
+
+/** A column heading; `[label, 'o']` is a column a phone does not show (its cells carry class `o` too). */
+type Heading = string | [string, 'o'];
+
+/** A table of `rows` under `head`, scrolling sideways when it does not fit; without rows, the `empty` note if given. */
+const table = (head: Heading[], rows: Html[], empty?: string) =>
+  rows.length === 0 && empty
+    ? html`<p>${empty}</p>`
+    : html`<div class="wide"><table><thead><tr>${head.map((heading) =>
+        typeof heading === 'string' ? html`<th>${heading}</th>` : html`<th class="o">${heading[0]}</th>`,
+      )}</tr></thead><tbody>${rows}</tbody></table></div>`;
+
+/** The page around a view: header, navigation and sign-out when signed in. (The charset is in the Content-Type.) */
 export function Layout(props: { title: string; operator?: Operator; children: Html }): Html {
   const me = props.operator;
-  return html`<html lang="en"><head><meta charset="utf-8">
+  return html`<html lang="en"><head>
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">
 <title>${props.title} · logto-automations</title><style>${new Html(CSS)}</style></head>
 <body><header><strong>logto-automations</strong>${
     me &&
     html`<nav><a href="/console">Events</a><a href="/console/failures">Failures</a>
 <a href="/console/batches">Held batches</a><a href="/console/health">Health</a></nav>
-<form class="me" method="post" action="/console/logout">${csrf(me)}${me.display} <button type="submit">Sign out</button></form>`
+${postForm('/console/logout', me, html`${me.display} <button>Sign out</button>`, html` class="me"`)}`
   }</header>
 <main>${props.children}</main></body></html>`;
 }
@@ -91,7 +104,6 @@ export interface EventFilters {
   status?: string;
   type?: string;
   source?: string;
-  user?: string;
   q?: string;
   since?: string;
   until?: string;
@@ -122,17 +134,18 @@ export function EventsPage(props: {
 <input name="q" placeholder="user ID, email or event key" value="${f.q ?? ''}" aria-label="search">
 <input name="since" type="datetime-local" value="${f.since ?? ''}" aria-label="since">
 <input name="until" type="datetime-local" value="${f.until ?? ''}" aria-label="until">
-<button type="submit" class="p">Filter</button></form>${warn(props.notice)}
-<div class="wide"><table><thead><tr><th>received</th><th>status</th><th>type</th><th class="o">source</th><th>user</th>
-<th class="k">key</th><th class="o">error</th></tr></thead><tbody>${props.entries.map(
+<button class="p">Filter</button></form>${warn(props.notice)}
+${table(
+  ['received', 'status', 'type', ['source', 'o'], ['user', 'o'], ['key', 'o'], ['error', 'o']],
+  props.entries.map(
     (e) => html`<tr><td>${time(e.receivedAt)}</td><td>${status(e.status)}</td>
 <td><a href="/console/events/${e.eventKey}">${e.eventType}</a></td>
 <td class="o">${e.source}${e.arrivedVia && e.arrivedVia !== 'delivered' ? ` (${e.arrivedVia})` : ''}</td>
-<td class="k">${e.subject ?? '—'}</td><td class="k">${e.eventKey.slice(0, 12)}</td>
+<td class="k o">${e.subject ?? '—'}</td><td class="k o">${e.eventKey.slice(0, 12)}</td>
 <td class="o">${e.lastErrorCode ?? ''}</td></tr>`,
-  )}</tbody></table></div>${props.entries.length === 0 && html`<p>No event matches.</p>`}${
-    props.nextHref && html`<p><a href="${props.nextHref}">Older →</a></p>`
-  }`;
+  ),
+  'No event matches.',
+)}${props.nextHref && html`<p><a href="${props.nextHref}">Older →</a></p>`}`;
 }
 
 export function EventPage(props: {
@@ -151,47 +164,44 @@ export function EventPage(props: {
 <dt>arrived</dt><dd>${e.arrivedVia ?? 'delivered'} at ${time(e.receivedAt)}</dd>
 <dt>user</dt><dd class="k">${e.subject ? html`<a href="/console?q=${enc(e.subject)}">${e.subject}</a>` : '—'}</dd>
 <dt>attempts · replays</dt><dd>${e.attempts} · ${e.replays}</dd>${
-    e.coveredBy &&
-    html`<dt>covered by</dt><dd class="k"><a href="/console/events/${e.coveredBy}">${e.coveredBy.slice(0, 12)}</a></dd>`
+    e.coveredBy && html`<dt>covered by</dt><dd>${eventLink(e.coveredBy)}</dd>`
   }${e.lastErrorCode && html`<dt>error</dt><dd><strong>${e.lastErrorCode}</strong> ${e.lastErrorMessage ?? ''}</dd>`}
 <dt>finished</dt><dd>${time(e.finishedAt)}</dd></dl>${
     props.replayable &&
-    html`<form method="post" action="/console/events/${e.eventKey}/replay">${csrf(props.operator)}
-<button type="submit" class="p">Replay</button></form>`
+    postForm(`/console/events/${e.eventKey}/replay`, props.operator, html`<button class="p">Replay</button>`)
   }
 <h2>Actions</h2>${claimed.length + coveredBy.length === 0 && html`<p>None claimed.</p>`}<ul>${claimed.map(
     (a) => html`<li><code>${a.actionKey}</code> ${a.status} ${a.doneAt ? `at ${time(a.doneAt)}` : ''}</li>`,
-  )}${coveredBy.map(
-    (a) =>
-      html`<li><code>${a.actionKey}</code> held by <a href="/console/events/${a.by}" class="k">${a.by.slice(0, 12)}</a></li>`,
-  )}</ul>
-<h2>Timeline</h2>${
-    props.calls.length === 0
-      ? html`<p>No Management API call recorded.</p>`
-      : html`<div class="wide"><table><thead><tr><th>at</th><th>run</th><th>step</th><th>attempt</th><th>outcome</th>
-<th>ms</th></tr></thead><tbody>${props.calls.map(
-          (call) => html`<tr><td>${time(call.startedAt)}</td><td>${call.run}</td><td>${call.step}</td>
+  )}${coveredBy.map((a) => html`<li><code>${a.actionKey}</code> held by ${eventLink(a.by)}</li>`)}</ul>
+<h2>Timeline</h2>${table(
+    ['at', 'run', 'step', 'attempt', 'outcome', 'ms'],
+    props.calls.map(
+      (call) => html`<tr><td>${time(call.startedAt)}</td><td>${call.run}</td><td>${call.step}</td>
 <td>${call.attempt}</td><td>${
-            call.outcome === 'ok'
-              ? 'ok'
-              : `${call.code ?? 'error'}${call.httpStatus ? ` (${call.httpStatus})` : ''}`
-          }</td><td>${call.durationMs}</td></tr>`,
-        )}</tbody></table></div>`
-  }
+        call.outcome === 'ok'
+          ? 'ok'
+          : `${call.code ?? 'error'}${call.httpStatus ? ` (${call.httpStatus})` : ''}`
+      }</td><td>${call.durationMs}</td></tr>`,
+    ),
+    'No Management API call recorded.',
+  )}
 <h2>Result</h2><pre>${JSON.stringify(e.result, null, 2) ?? 'null'}</pre>
 <h2>Payload</h2><pre>${props.payload}</pre>`;
 }
 
 export function FailuresPage(props: { groups: FailureGroup[]; now: number }): Html {
-  return html`<h1>Failures by cause</h1>${props.groups.length === 0 && html`<p>No failed event.</p>`}
-<div class="wide"><table><thead><tr><th>event type</th><th>automation</th><th>code</th><th>count</th><th class="o">first</th>
-<th>last</th><th></th></tr></thead><tbody>${props.groups.map(
+  return html`<h1>Failures by cause</h1>
+${table(
+  ['event type', 'automation', 'code', 'count', ['first', 'o'], 'last', ''],
+  props.groups.map(
     (
       g,
     ) => html`<tr><td>${g.eventType}</td><td>${g.automations.join(', ') || '—'}</td><td><strong>${g.code}</strong><br><small>${g.exampleMessage ?? ''}</small></td>
 <td>${g.count}</td><td class="o">${time(g.firstAt)}</td><td>${ago(g.lastAt, props.now)}</td>
 <td><a href="/console/failures/replay?type=${enc(g.eventType)}&amp;code=${enc(g.code)}">Replay…</a></td></tr>`,
-  )}</tbody></table></div>`;
+  ),
+  'No failed event.',
+)}`;
 }
 
 export function ConfirmReplayPage(props: {
@@ -205,49 +215,68 @@ export function ConfirmReplayPage(props: {
   return html`<h1>Replay a failure group</h1>
 <p><strong>${props.count}</strong> failed <code>${props.type}</code> event(s) with <code>${props.code}</code>.</p>${
     props.held &&
-    html`<p class="warn">Over the brakes (maxUsers ${props.maxUsers}, or maxShare of the tenant): they will be held as a batch for approval.</p>`
+    html`<p class="warn">Over the brakes (maxUsers ${props.maxUsers}, or maxShare of the tenant): held as a batch for approval.</p>`
   }
-<form method="post" action="/console/failures/replay">${csrf(props.operator)}
-<input type="hidden" name="type" value="${props.type}"><input type="hidden" name="code" value="${props.code}">
-<input type="hidden" name="count" value="${String(props.count)}">
-<button type="submit" class="p">Replay ${props.count}</button> <a href="/console/failures">Cancel</a></form>`;
+${postForm(
+  '/console/failures/replay',
+  props.operator,
+  html`<input type="hidden" name="type" value="${props.type}"><input type="hidden" name="code" value="${props.code}">
+<button class="p">Replay ${props.count}</button> <a href="/console/failures">Cancel</a>`,
+)}`;
 }
 
 export function BatchesPage(props: { batches: HeldBatch[] }): Html {
-  return html`<h1>Held batches</h1>${props.batches.length === 0 && html`<p>Nothing held.</p>`}
-<table><thead><tr><th>created</th><th>kind</th><th>status</th><th>items</th><th class="o">reason</th></tr></thead>
-<tbody>${props.batches.map(
+  return html`<h1>Held batches</h1>
+${table(
+  ['created', 'kind', 'status', 'items', ['reason', 'o']],
+  props.batches.map(
     (
       b,
     ) => html`<tr><td><a href="/console/batches/${enc(b.batchId)}">${time(b.createdAt)}</a></td><td>${b.kind}</td>
 <td>${status(b.status)}</td><td>${b.itemCount}</td><td class="o">${b.reason ?? ''}</td></tr>`,
-  )}</tbody></table>`;
+  ),
+  'Nothing held.',
+)}`;
 }
 
 export function BatchPage(props: { batch: HeldBatch; items: HeldItem[]; operator: Operator }): Html {
   const b = props.batch;
-  const decide = (action: string, label: Html | string, primary: boolean) =>
-    html`<form method="post" action="/console/batches/${enc(b.batchId)}/${action}" style="display:inline">${csrf(
+  const decide = (action: string, button: Html) =>
+    postForm(
+      `/console/batches/${enc(b.batchId)}/${action}`,
       props.operator,
-    )}<button type="submit"${primary ? html` class="p"` : ''}>${label}</button></form>`;
+      button,
+      html` style="display:inline"`,
+    );
   return html`<h1>${b.kind} batch ${status(b.status)}</h1>
 <p>${b.itemCount} item(s). ${b.reason ?? ''} ${
     b.decidedBy ? `Decided by ${b.decidedBy} at ${time(b.decidedAt)}.` : ''
   }</p>${
     b.status === 'held' &&
-    html`<p>${decide('approve', html`Approve ${b.itemCount}`, true)} ${decide('discard', 'Discard', false)}</p>`
+    html`<p>${decide('approve', html`<button class="p">Approve ${b.itemCount}</button>`)} ${decide(
+      'discard',
+      html`<button>Discard</button>`,
+    )}</p>`
   }
-<table><thead><tr><th>who</th><th>what</th></tr></thead><tbody>${props.items.map((item) => {
+${table(
+  ['who', 'what'],
+  props.items.map((item) => {
     const user = (item.preview.user ?? {}) as Record<string, unknown>;
     const automations = item.preview.automations as string[] | undefined;
     return html`<tr><td class="k">${[user.id, user.primaryEmail, user.username].filter(Boolean).join(' · ') || '—'}</td>
 <td>${automations?.join(', ') ?? item.eventType}</td></tr>`;
-  })}</tbody></table>${props.items.length < b.itemCount && html`<p>First ${props.items.length} shown.</p>`}`;
+  }),
+)}${props.items.length < b.itemCount && html`<p>First ${props.items.length} shown.</p>`}`;
 }
 
 /** The deployment's pacing and token, read live (undefined when Logto or the governor could not be asked). */
 export interface RuntimeHealth {
-  governor?: { used: number; requests: number; windowMs: number; waiting: number; pausedUntil: number };
+  governor?: {
+    budget: { requests: number; windowMs: number };
+    used: number;
+    waiting: number;
+    pausedUntil: number;
+  };
   tokenExpiresAt?: number;
 }
 
@@ -258,15 +287,18 @@ export function HealthPage(props: { health: Health; now: number; runtime: Runtim
   const backlog = (h.counts.received ?? 0) + (h.counts.running ?? 0);
   const pacing = !governor
     ? 'unavailable'
-    : governor.requests > 0
-      ? `${governor.used} of ${governor.requests} calls used in the last ${governor.windowMs / 1000} s, ${governor.waiting} waiting${governor.pausedUntil > now ? `, paused ${Math.ceil((governor.pausedUntil - now) / 1000)} s (429)` : ''}`
+    : governor.budget.requests > 0
+      ? `${governor.used} of ${governor.budget.requests} calls used in the last ${governor.budget.windowMs / 1000} s, ${governor.waiting} waiting${governor.pausedUntil > now ? `, paused ${Math.ceil((governor.pausedUntil - now) / 1000)} s (429)` : ''}`
       : 'no budget (LOGTO_RATE_BUDGET=off)';
   return html`<h1>Health</h1><h2>Arrivals</h2>
-<table><thead><tr><th>source</th><th>last live delivery</th><th>last event</th></tr></thead><tbody>${h.lastArrivals.map(
+${table(
+  ['source', 'last live delivery', 'last event'],
+  h.lastArrivals.map(
     (a) => html`<tr><td>${a.source}</td>
-<td>${a.lastDeliveredAt ? `silent for ${ago(a.lastDeliveredAt, now).replace(' ago', '')}` : '—'}</td>
+<td>${a.lastDeliveredAt ? `silent for ${ago(a.lastDeliveredAt, now, '')}` : '—'}</td>
 <td>${ago(a.lastAt, now)}</td></tr>`,
-  )}</tbody></table>
+  ),
+)}
 <h2>Backlog</h2><p>${backlog} event(s) received or running${
     h.oldestBacklogAt ? `, the oldest since ${ago(h.oldestBacklogAt, now)}` : ''
   }. Held batches: <a href="/console/batches">${h.heldBatches}</a>.</p>
@@ -277,14 +309,14 @@ export function HealthPage(props: { health: Health; now: number; runtime: Runtim
       : 'unavailable: see /readyz'
   }</dd></dl>
 <h2>Sweeps and recovery</h2>
-<table><thead><tr><th>scan</th><th>cursor lag</th><th>last finished</th><th class="o">last run</th></tr></thead>
-<tbody>${h.scans.map(
-    (
-      s,
-    ) => html`<tr><td>${s.name}</td><td>${s.name.startsWith('filter:') ? '—' : ago(s.cursor, now).replace(' ago', '')}</td>
+${table(
+  ['scan', 'cursor lag', 'last finished', ['last run', 'o']],
+  h.scans.map(
+    (s) => html`<tr><td>${s.name}</td><td>${s.name.startsWith('filter:') ? '—' : ago(s.cursor, now, '')}</td>
 <td>${ago(s.lastFinishedAt, now)}${s.running ? ' (running)' : ''}</td>
 <td class="o"><code>${s.lastReport ? JSON.stringify(s.lastReport) : ''}</code></td></tr>`,
-  )}</tbody></table>`;
+  ),
+)}`;
 }
 
 export function MessagePage(props: { title: string; message: string }): Html {

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
-import { createAdminVerifier } from '../admin';
+import { checkAdminToken } from '../admin';
 import type { Pipeline, Services } from '../composition';
-import { type LogtoConfig, parseAdminSettings, parseLogtoConfig } from '../config';
+import { parseAdminSettings, parseLogtoConfig } from '../config';
 import {
   BATCH_STATUSES,
   type BatchStatus,
@@ -16,7 +16,7 @@ import {
   decideBatch,
   eventFilterOf,
   MAX_BULK_REPLAY,
-  parseTime,
+  MAX_HELD_REPLAY,
   replayKeys,
   replayVerdict,
 } from '../operations';
@@ -29,9 +29,6 @@ interface AdminDeps {
   now: () => number;
 }
 
-/** Most events one replay-by-filter counts (and holds, over the brakes' limit). */
-export const MAX_HELD_REPLAY = 10_000;
-
 /** A journal row without the raw body (the list view). */
 const summary = ({ rawBody: _raw, ...entry }: JournalEntry) => entry;
 
@@ -43,38 +40,23 @@ const badRequest = (c: Context, reason: string) => c.json({ error: 'bad_request'
  */
 export function createAdminRoutes(deps: AdminDeps) {
   const admin = new Hono<{ Bindings: Env; Variables: { adminApp: string } }>();
-  let verifier: { key: string; verify: ReturnType<typeof createAdminVerifier> } | undefined;
-  const verifierFor = (config: LogtoConfig, resource: string, appIds: string[]) => {
-    const key = JSON.stringify([config.endpoint, resource, appIds, config.algorithms]);
-    if (verifier?.key !== key) {
-      verifier = {
-        key,
-        verify: createAdminVerifier({
-          jwksUrl: `${config.endpoint}/oidc/jwks`,
-          issuer: config.issuer,
-          audience: resource,
-          appIds,
-          algorithms: config.algorithms,
-          fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
-          now: deps.now,
-        }),
-      };
-    }
-    return verifier.verify;
-  };
+  const outbound = deps.fetch ?? ((input, init) => fetch(input, init));
 
   // Authentication first, from the admin settings and the Logto endpoint alone: a caller who is not an operator learns
   // nothing about the rest of the configuration (a bad variable elsewhere is reported only after this).
   admin.use('*', async (c, next) => {
     const settings = parseAdminSettings(c.env);
     if (!settings.ok || !settings.admin) return c.json({ error: 'admin_not_configured' }, 503);
-    const { resource, appIds } = settings.admin;
     const logto = parseLogtoConfig(c.env);
     if (!logto.ok) {
       log('error', 'admin.unavailable', { variable: logto.variable, reason: logto.reason });
       return c.json({ error: 'admin_unavailable' }, 503);
     }
-    const verdict = await verifierFor(logto.config, resource, appIds)(c.req.header('authorization'));
+    const verdict = await checkAdminToken(
+      c.req.header('authorization'),
+      { ...logto.config, fetch: outbound, now: deps.now },
+      settings.admin,
+    );
     if (!verdict.ok) {
       if (verdict.status === 401) c.header('WWW-Authenticate', 'Bearer');
       const error = { 401: 'unauthorized', 403: 'forbidden', 503: 'logto_unavailable' }[verdict.status];
@@ -100,12 +82,12 @@ export function createAdminRoutes(deps: AdminDeps) {
   admin.post('/events/:key/replay', async (c) => {
     const result = await replayKeys(deps.pipelines(c.env), [c.req.param('key')]);
     const skip = result.skipped[0];
-    if (skip)
-      return c.json(
-        { error: skip.reason === 'not found' ? 'not_found' : 'not_replayable', reason: skip.reason },
-        skip.reason === 'not found' ? 404 : 409,
-      );
-    return c.json(result, 202);
+    if (!skip) return c.json(result, 202);
+    const missing = skip.reason === 'not found';
+    return c.json(
+      { error: missing ? 'not_found' : 'not_replayable', reason: skip.reason },
+      missing ? 404 : 409,
+    );
   });
 
   /**
@@ -169,20 +151,17 @@ export function createAdminRoutes(deps: AdminDeps) {
       const status = (body.status ?? 'failed') as EventStatus;
       if (!REPLAYABLE.includes(status))
         return badRequest(c, `status must be one of ${REPLAYABLE.join(', ')}`);
-      const since = parseTime(body.since === undefined ? undefined : String(body.since));
-      const until = parseTime(body.until === undefined ? undefined : String(body.until));
-      if (Number.isNaN(since) || Number.isNaN(until))
-        return badRequest(c, 'since/until must be ISO times or epoch ms');
+      const text = (value: unknown) => (value === undefined ? undefined : String(value));
+      const filter = eventFilterOf({
+        status,
+        since: text(body.since),
+        until: text(body.until),
+        type: typeof body.type === 'string' ? body.type : undefined,
+      });
+      if ('invalid' in filter) return badRequest(c, filter.invalid);
       let cursor: string | undefined;
       do {
-        const page = await journal.events.list({
-          status,
-          since,
-          until,
-          eventType: typeof body.type === 'string' ? body.type : undefined,
-          limit: 100,
-          cursor,
-        });
+        const page = await journal.events.list({ ...filter, limit: 100, cursor });
         entries.push(...page.entries);
         cursor = page.nextCursor;
       } while (cursor && entries.length < MAX_HELD_REPLAY);
@@ -196,12 +175,11 @@ export function createAdminRoutes(deps: AdminDeps) {
         count: entries.length,
         capped,
         wouldHold: reason !== null,
-        ...(reason ? { reason } : {}),
+        reason: reason ?? undefined, // left out of the JSON when nothing would hold them
         maxUsers: pipeline.recipes.brakes.maxUsers,
       });
     }
-    const batchId = `replay:${deps.now()}:${crypto.randomUUID().slice(0, 8)}`;
-    const outcome = await bulkReplay(pipeline, services, entries, batchId);
+    const outcome = await bulkReplay(pipeline, services, entries, deps.now());
     if (outcome.held) return c.json({ held: outcome.held, capped }, 202);
     return c.json({ ...outcome, remaining: outcome.remaining || capped }, 202);
   });

@@ -50,6 +50,9 @@ export function eventFilterOf(query: Record<string, string | undefined>): ListFi
 /** Most events one bulk replay restarts at once; the caller asks again for the rest (`remaining`). */
 export const MAX_BULK_REPLAY = 500;
 
+/** Most events one replay by filter (admin API) or of a failure group (console) counts, and holds over the brakes. */
+export const MAX_HELD_REPLAY = 10_000;
+
 /** What a bulk replay touches: enough of each journal row for a held batch's preview. */
 export type ReplayEntry = { eventKey: string; eventType: string; subject: string | null; status: string };
 
@@ -64,7 +67,7 @@ export async function replayKeys(pipeline: Pipeline, keys: string[]) {
     const reason = !current
       ? 'not found'
       : current.redactedAt !== null
-        ? `redacted by journal retention on ${new Date(current.redactedAt).toISOString()}: its body is gone, nothing to replay`
+        ? `redacted by journal retention on ${new Date(current.redactedAt).toISOString()}: nothing to replay`
         : `status ${current.status} cannot be replayed`;
     skipped.push({ eventKey: key, reason });
   }
@@ -79,15 +82,16 @@ export async function replayVerdict(pipeline: Pipeline, services: Services, coun
 }
 
 /**
- * An operator's bulk replay: held as a batch (for approval) over the brakes' limits, otherwise the first
- * {@link MAX_BULK_REPLAY} replayed now. `remaining`: more are left for another call.
+ * An operator's bulk replay: held as a batch (for approval; its ID `replay:<now>:<random>`) over the brakes' limits,
+ * otherwise the first {@link MAX_BULK_REPLAY} replayed now. `remaining`: more are left for another call.
  */
 export async function bulkReplay(
   pipeline: Pipeline,
   services: Services,
   entries: readonly ReplayEntry[],
-  batchId: string,
+  now: number,
 ) {
+  const batchId = `replay:${now}:${crypto.randomUUID().slice(0, 8)}`;
   const { tenantUsers } = await replayVerdict(pipeline, services, entries.length);
   const held = await holdReplay(pipeline, entries, pipeline.recipes.brakes, batchId, tenantUsers);
   if (held) {
