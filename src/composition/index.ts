@@ -7,7 +7,7 @@ import { AppError } from '../errors';
  */
 
 import { waitUntil } from 'cloudflare:workers';
-import type { Automation } from '../automations';
+import type { Automation, AutomationInput } from '../automations';
 import { type LogtoConfig, type PipelineConfig, parseLogtoConfig, parsePipelineConfig } from '../config';
 import { createBrokerClient, createGovernorClient, type GovernorStats, governorNameOf } from '../governor';
 import { createJournal, type Journal } from '../journal';
@@ -18,6 +18,7 @@ import {
   claimsBeforeStart,
   createEnqueue,
   type Enqueue,
+  type PlannedAutomation,
   planFor,
   STARTER_NAME,
   type StartPlanner,
@@ -39,10 +40,7 @@ export interface Services {
 /** Thrown when the configuration is incomplete or malformed; carries the variable name, never its value. */
 export class ConfigError extends AppError {
   override readonly name = 'ConfigError';
-  constructor(
-    readonly variable: string,
-    readonly reason: string,
-  ) {
+  constructor(variable: string, reason: string) {
     // 503, not 500: the Worker cannot serve until the operator fixes a variable (and a retrying sender retries).
     super('config', `configuration error: ${variable} ${reason}`, {
       httpStatus: 503,
@@ -68,29 +66,27 @@ type Bindings = Pick<Env, 'TOKEN_CACHE' | 'GOVERNOR'>;
 
 /**
  * One value per isolate built from a validated configuration: `parse` runs when the runtime hands a new `env`
- * object; the same configuration keeps the built value (and its caches) — `rebind` lets it take the new object's
- * bindings — while a changed one rebuilds. A bad configuration becomes a {@link ConfigError}, logged once by variable
- * name and thrown on every call.
+ * object; with `keep` (the default), the same configuration keeps the built value (and its caches), otherwise the
+ * value is built again for the new object's bindings; a changed configuration always rebuilds. A bad configuration becomes a
+ * {@link ConfigError}, logged once by variable name and thrown on every call.
  */
 function perIsolate<E, C, V>(
   parse: (env: E) => { ok: true; config: C } | { ok: false; variable: string; reason: string },
   build: (env: E, config: C) => V,
-  rebind: (value: V, env: E) => V = (value) => value,
+  keep = true,
 ): (env: E) => V {
   let built: { env: E; fingerprint: string; value?: V; error?: ConfigError } | undefined;
   return (env) => {
     if (built?.env !== env) {
       const parsed = parse(env);
       const fingerprint = JSON.stringify(parsed);
-      if (built?.fingerprint === fingerprint) {
-        // Same configuration: keep the value (or the already-logged error).
-        built = built.error ? { ...built, env } : { env, fingerprint, value: rebind(built.value as V, env) };
-      } else if (parsed.ok) {
-        built = { env, fingerprint, value: build(env, parsed.config) };
+      const same = built?.fingerprint === fingerprint;
+      if (parsed.ok) {
+        built = { env, fingerprint, value: same && keep ? built?.value : build(env, parsed.config) };
       } else {
-        const error = new ConfigError(parsed.variable, parsed.reason);
-        log('error', 'config.invalid', { variable: error.variable, reason: error.reason });
-        built = { env, fingerprint, error };
+        const { variable, reason } = parsed;
+        if (!same) log('error', 'config.invalid', { variable, reason });
+        built = { env, fingerprint, error: new ConfigError(variable, reason) };
       }
     }
     if (built.error) throw built.error;
@@ -142,6 +138,8 @@ export interface Pipeline {
   automations: Automation[];
   /** Dry-run: runs journal what they would do and change nothing. */
   dryRun: boolean;
+  /** The automations that want `input`, with their action keys ({@link planFor} with this pipeline's settings). */
+  plan(input: AutomationInput): PlannedAutomation[];
 }
 
 type PipelineBindings = Pick<Env, 'JOURNAL' | 'STARTER'>;
@@ -156,19 +154,8 @@ export function createPipelineProvider(
 ): (env: PipelineBindings) => Pipeline {
   const now = deps.now ?? Date.now;
   const built = new WeakMap<AutomationConfig, { roles: string; automations: Automation[] }>();
-  /** When this isolate last woke the starter (a value, not a promise). */
-  let lastWakeAt = Number.NEGATIVE_INFINITY;
-  const wake = async (env: PipelineBindings, options: WakeOptions = {}) => {
-    if (!options.immediate && !options.restart && Date.now() - lastWakeAt < WAKE_EVERY_MS) return;
-    lastWakeAt = Date.now();
-    try {
-      // The deployment's run starter (a Durable Object): a stub per call, never kept.
-      await env.STARTER.get(env.STARTER.idFromName(STARTER_NAME)).wake(options);
-    } catch (error) {
-      lastWakeAt = Number.NEGATIVE_INFINITY; // the next delivery wakes it again
-      throw error;
-    }
-  };
+  /** When this isolate last woke the starter (a value, not a promise; 0: wake it on the next delivery). */
+  let lastWakeAt = 0;
   const automationsOf = (config: PipelineConfig, recipes: AutomationConfig) => {
     const roles = config.signupRoleNames.join(',');
     let cached = built.get(recipes);
@@ -178,25 +165,40 @@ export function createPipelineProvider(
     }
     return cached.automations;
   };
-  const pipelineOf = (config: PipelineConfig, journal: Journal, env: PipelineBindings): Pipeline => ({
-    config,
-    journal,
-    enqueue: createEnqueue({ journal, wake: (options) => wake(env, options) }),
-    get recipes() {
-      return deps.recipes?.() ?? NO_RECIPES;
-    },
-    get automations() {
-      return automationsOf(config, this.recipes);
-    },
-    get dryRun() {
-      return this.recipes.dryRun;
-    },
-  });
+  // Built again for every env object (cheap: the automations are cached above), so it uses that object's bindings.
   return perIsolate(
     parsePipelineConfig,
-    (env: PipelineBindings, config: PipelineConfig) =>
-      pipelineOf(config, createJournal(env.JOURNAL, deps.now), env),
-    (pipeline, env) => pipelineOf(pipeline.config, createJournal(env.JOURNAL, deps.now), env),
+    (env: PipelineBindings, config: PipelineConfig): Pipeline => {
+      const journal = createJournal(env.JOURNAL, deps.now);
+      const wake = async (options: WakeOptions = {}) => {
+        if (!options.immediate && !options.restart && Date.now() - lastWakeAt < WAKE_EVERY_MS) return;
+        lastWakeAt = Date.now();
+        try {
+          // The deployment's run starter (a Durable Object): a stub per call, never kept.
+          await env.STARTER.get(env.STARTER.idFromName(STARTER_NAME)).wake(options);
+        } catch (error) {
+          lastWakeAt = 0; // the next delivery wakes it again
+          throw error;
+        }
+      };
+      const pipeline: Pipeline = {
+        config,
+        journal,
+        enqueue: createEnqueue({ journal, wake }),
+        get recipes() {
+          return deps.recipes?.() ?? NO_RECIPES;
+        },
+        get automations() {
+          return automationsOf(config, this.recipes);
+        },
+        get dryRun() {
+          return this.recipes.dryRun;
+        },
+        plan: (input) => planFor(pipeline.automations, input, pipeline.dryRun),
+      };
+      return pipeline;
+    },
+    false,
   );
 }
 
@@ -207,10 +209,10 @@ export function createPipelineProvider(
 export function createStartPlanner(deps: Pick<ServiceDeps, 'now' | 'recipes'> = {}): StartPlanner {
   const pipelines = createPipelineProvider(deps);
   return (env) => {
-    const { automations, dryRun } = pipelines(env);
+    const { plan } = pipelines(env);
     return (entry) => {
       const parsed = inputOf(entry);
-      return parsed.ok ? claimsBeforeStart(planFor(automations, parsed.input, dryRun)) : undefined;
+      return parsed.ok ? claimsBeforeStart(plan(parsed.input)) : undefined;
     };
   };
 }

@@ -1,6 +1,6 @@
 import type { Admission, RateGovernor } from '../logto-client';
 import { GovernorBusyError } from '../logto-client';
-import { admit, type Budget, createWindow, expectedWaitMs, nextOpening, pause, release } from './window';
+import { admit, type Budget, createWindow, nextOpening, pause, release } from './window';
 
 /**
  * The governor's arithmetic in one process, without a Durable Object: for benchmarks that model one caller and for
@@ -24,7 +24,7 @@ export function createLocalGovernor(options: {
       while (!admit(window, options.budget, options.now(), ticket, leaseMs)) {
         const at = options.now();
         const opening = nextOpening(window, options.budget, at);
-        if (opening > deadline) throw new GovernorBusyError(expectedWaitMs(window, options.budget, at, 0));
+        if (opening > deadline) throw new GovernorBusyError(opening - at);
         // Every slot in flight: one frees when its call is answered, which no clock predicts: look again shortly,
         // in real time (an injected clock would race ahead while the calls wait for real I/O).
         const oldest = window.answered[0];

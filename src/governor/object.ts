@@ -6,12 +6,10 @@ import {
   admit,
   type Budget,
   createWindow,
-  expectedWaitMs,
   nextOpening,
   pause,
   release,
   type SlotWindow,
-  settle,
   used,
 } from './window';
 
@@ -88,7 +86,8 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
     private readonly window: SlotWindow = createWindow();
     private budget: Budget = { requests: 200, windowMs: 10_000 };
     private readonly waiters: Waiter[] = [];
-    private timer: ReturnType<typeof setTimeout> | undefined;
+    private timer: ReturnType<typeof setTimeout> | null = null;
+    /** When the pending timer fires; infinite when none is pending. */
     private timerAt = Number.POSITIVE_INFINITY;
     private granted = 0;
     private serial = 0;
@@ -105,24 +104,24 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
       sql.exec(`CREATE TABLE IF NOT EXISTS slots (ticket TEXT PRIMARY KEY, lapse_at INTEGER NOT NULL,
         answered_at INTEGER)`);
       sql.exec('CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
-      for (const row of sql.exec<Row>('SELECT ticket, lapse_at, answered_at FROM slots').toArray()) {
+      for (const row of sql.exec<Row>(
+        'SELECT ticket, lapse_at, answered_at FROM slots ORDER BY answered_at',
+      )) {
         if (row.answered_at === null) this.window.inflight.set(String(row.ticket), Number(row.lapse_at));
         else this.window.answered.push(Number(row.answered_at));
       }
-      this.window.answered.sort((a, b) => a - b);
       const paused = sql.exec<Row>("SELECT value FROM state WHERE name = 'paused_until'").toArray()[0];
       this.window.pausedUntil = paused ? Number(paused.value) : 0;
     }
 
-    /** A slot now, or once one frees up within the caller's wait; otherwise how long to wait. */
+    /**
+     * A slot now, or once one frees up within the caller's wait; otherwise how long to wait. The caller queues behind
+     * the earlier ones: granted at once when it is first and a slot is free, told to come back at once when it allows
+     * no wait.
+     */
     async acquire(request: AcquireRequest): Promise<AdmissionAnswer> {
       this.budget = request.budget;
-      if (this.waiters.length === 0) {
-        const ticket = this.tryGrant(request);
-        if (ticket) return { granted: true, ticket };
-      }
       const maxWaitMs = Math.max(0, Math.min(request.maxWaitMs, MAX_HOLD_MS));
-      if (maxWaitMs === 0) return { granted: false, retryAfterMs: this.comeback() };
       return new Promise<AdmissionAnswer>((resolve) => {
         this.waiters.push({ request, giveUpAt: now() + maxWaitMs, resolve });
         this.pump();
@@ -141,7 +140,7 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
       if (pauseMs && pauseMs > 0) {
         pause(this.window, at + Math.min(pauseMs, this.budget.windowMs));
         this.ctx.storage.sql.exec(
-          "INSERT INTO state (name, value) VALUES ('paused_until', ?1) ON CONFLICT (name) DO UPDATE SET value = ?1",
+          "INSERT OR REPLACE INTO state (name, value) VALUES ('paused_until', ?)",
           this.window.pausedUntil,
         );
       }
@@ -200,11 +199,8 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
       const sql = this.ctx.storage.sql;
       sql.exec('INSERT INTO slots (ticket, lapse_at) VALUES (?, ?)', ticket, at + request.leaseMs);
       if (this.granted % 50 === 0) {
-        const before = at - request.budget.windowMs;
-        sql.exec(
-          'DELETE FROM slots WHERE (answered_at IS NOT NULL AND answered_at <= ?1) OR lapse_at <= ?1',
-          before,
-        );
+        // Slots that no longer count (a NULL answered_at compares as unknown: in flight, kept until it lapses).
+        sql.exec('DELETE FROM slots WHERE answered_at <= ?1 OR lapse_at <= ?1', at - request.budget.windowMs);
       }
       return ticket;
     }
@@ -212,8 +208,7 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
     /** When a caller giving up its place should come back: the next free comeback time, then one share later. */
     private comeback(): number {
       const at = now();
-      const opening = at + expectedWaitMs(this.window, this.budget, at, 0);
-      const back = Math.max(opening, this.comebackAt, at + 50);
+      const back = Math.max(nextOpening(this.window, this.budget, at), this.comebackAt, at + 50);
       this.comebackAt = back + this.budget.windowMs / this.budget.requests;
       return back - at;
     }
@@ -238,18 +233,18 @@ export function createGovernorClass(deps: GovernorDeps = {}) {
         waiter.resolve({ granted: false, retryAfterMs: this.comeback() });
       }
       if (this.waiters.length === 0) return;
-      settle(this.window, this.budget, at);
-      let wakeAt = nextOpening(this.window, this.budget, at);
-      for (const waiter of this.waiters) wakeAt = Math.min(wakeAt, waiter.giveUpAt);
+      const wakeAt = Math.min(
+        nextOpening(this.window, this.budget, at),
+        ...this.waiters.map((waiter) => waiter.giveUpAt),
+      );
       this.arm(Math.max(wakeAt, at + 1));
     }
 
     private arm(at: number): void {
-      if (this.timer !== undefined && this.timerAt <= at) return;
-      if (this.timer !== undefined) clearTimeout(this.timer);
+      if (this.timerAt <= at) return;
+      clearTimeout(this.timer);
       this.timerAt = at;
       this.timer = setTimeout(() => {
-        this.timer = undefined;
         this.timerAt = Number.POSITIVE_INFINITY;
         this.pump();
       }, at - now());

@@ -40,9 +40,8 @@ export function settle(window: SlotWindow, budget: Budget, now: number): void {
       insertSorted(window.answered, lapseAt);
     }
   }
-  let drop = 0;
-  while (drop < window.answered.length && (window.answered[drop] ?? 0) <= now - budget.windowMs) drop++;
-  if (drop > 0) window.answered.splice(0, drop);
+  const cutoff = now - budget.windowMs;
+  while (window.answered.length > 0 && (window.answered[0] as number) <= cutoff) window.answered.shift();
 }
 
 /** Slots counted now: answered within the window plus in flight. */
@@ -84,18 +83,9 @@ export function pause(window: SlotWindow, until: number): void {
 export function nextOpening(window: SlotWindow, budget: Budget, now: number): number {
   if (now < window.pausedUntil) return window.pausedUntil;
   if (used(window, budget, now) < budget.requests) return now;
-  let at = Number.POSITIVE_INFINITY;
-  const oldest = window.answered[0];
-  if (oldest !== undefined) at = oldest + budget.windowMs;
-  for (const lapseAt of window.inflight.values()) at = Math.min(at, lapseAt);
-  return Number.isFinite(at) ? at : now + budget.windowMs;
-}
-
-/**
- * How long a caller at `position` in the queue (0 = next) should expect to wait, for a caller that gives up holding
- * its place and sleeps instead: the next opening, plus one window per `requests` callers ahead of it.
- */
-export function expectedWaitMs(window: SlotWindow, budget: Budget, now: number, position: number): number {
-  const opening = nextOpening(window, budget, now);
-  return Math.max(0, opening - now) + Math.floor(position / budget.requests) * budget.windowMs;
+  // Every slot is counted (a budget has at least one), so there is an answer or a grant in flight.
+  return Math.min(
+    (window.answered[0] ?? Number.POSITIVE_INFINITY) + budget.windowMs,
+    ...window.inflight.values(),
+  );
 }

@@ -92,7 +92,7 @@ export async function runRetention(
     report.actionDetails = await repeat((limit) => retention.redactActionDetails(before, limit));
     report.heldItemsRedacted = await repeat((limit) => retention.redactHeldItems(before, limit));
   }
-  const { more: _more, ...counts } = report;
-  if (Object.values(counts).some((count) => count > 0)) log('info', 'cron.retention', { ...report });
+  // Logged when anything changed (`more` is set only after statements that each changed rows).
+  if (Object.values(report).some(Boolean)) log('info', 'cron.retention', { ...report });
   return report;
 }

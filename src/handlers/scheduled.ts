@@ -2,7 +2,7 @@ import { runAlerts } from '../alerts';
 import type { Pipeline, Services } from '../composition';
 import { type BatchKind, instanceIdOf, type JournalEntry, type NewEvent } from '../journal';
 import { log } from '../log';
-import { disposeStub, planFor } from '../pipeline';
+import { disposeStub } from '../pipeline';
 import { inputOf } from '../sources';
 import {
   cleanupDecider,
@@ -136,7 +136,7 @@ export async function runRecovery(
       journal: pipeline.journal,
       enqueue: pipeline.enqueue,
       logto: deps.services(env).logto,
-      plan: (input) => planFor(pipeline.automations, input, pipeline.dryRun),
+      plan: pipeline.plan,
       now: deps.now,
     },
     { ...DEFAULT_RECOVERY, ...settings },
@@ -168,7 +168,7 @@ export async function runScheduled(
   /** What a held candidate would run (the preview of a held batch). */
   const describe = (event: NewEvent) => {
     const parsed = inputOf({ ...event, externalId: null, receivedAt: now() });
-    return parsed.ok ? planFor(pipeline.automations, parsed.input, pipeline.dryRun).map((p) => p.name) : [];
+    return parsed.ok ? pipeline.plan(parsed.input).map((p) => p.name) : [];
   };
   /** A user scan, with the brakes of `kind` (none without one, or in a dry run: it changes nothing). */
   const scan = (

@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { Pipeline } from '../composition';
 import { log } from '../log';
-import { type IngestOutcome, ingestCallback, ingestLogtoDelivery, planFor } from '../pipeline';
+import { type IngestOutcome, ingestCallback, ingestLogtoDelivery } from '../pipeline';
 
 interface WebhookDeps {
   pipelines: (env: Env) => Pipeline;
@@ -37,14 +37,8 @@ export function mountWebhookRoutes(app: Hono<{ Bindings: Env }>, deps: WebhookDe
 
   app.post(
     '/webhooks/logto',
-    ingress(({ config, enqueue, automations, dryRun }, c) =>
-      ingestLogtoDelivery({
-        request: c.req.raw,
-        config,
-        enqueue,
-        now: deps.now,
-        plan: (input) => planFor(automations, input, dryRun),
-      }),
+    ingress(({ config, enqueue, plan }, c) =>
+      ingestLogtoDelivery({ request: c.req.raw, config, enqueue, now: deps.now, plan }),
     ),
   );
 

@@ -25,7 +25,7 @@ export async function ingestCallback(input: CallbackInput): Promise<IngestOutcom
   const source = callbackSource(input.provider);
   if (!source) return reject(404, 'unknown_provider');
   const secrets = input.config.callbacks[source.name as keyof PipelineConfig['callbacks']];
-  if (!secrets || secrets.length === 0) return reject(404, 'provider_not_configured');
+  if (!secrets?.length) return reject(404, 'provider_not_configured');
   const raw = await readBody(input.request);
   if (!(raw instanceof Uint8Array)) return raw;
 

@@ -90,9 +90,8 @@ export async function beginRun(
   const row = event?.results[0];
   const entry = row ? journal.events.toEntry(row) : undefined;
   const claims = new Map<string, ActionClaim>();
-  if (!entry || (entry.status !== 'received' && entry.status !== 'running')) return { entry, claims };
-  const keys = keysFor(entry);
-  if (!keys) return { entry, claims };
+  const keys = entry?.status === 'received' || entry?.status === 'running' ? keysFor(entry) : undefined;
+  if (!entry || !keys) return { entry, claims };
   // As seen after this batch's update: this run is one more attempt.
   const own = byAction(
     held?.results?.map((row) => ({ ...row, owner_status: 'running', owner_attempts: entry.attempts + 1 })),

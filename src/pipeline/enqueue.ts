@@ -10,6 +10,12 @@ export interface EnqueueDeps {
   wake: WakeStarter;
 }
 
+/** The fields every log line about an event starts with. */
+export const eventFields = (
+  eventKey: string,
+  event: { eventType: string; source: string; subject?: string | null },
+) => ({ eventKey, eventType: event.eventType, source: event.source, userId: event.subject ?? null });
+
 /** What recording did: a new event (`start`: it is `received` and needs a run), or a duplicate. */
 export type Recorded = { inserted: false } | { inserted: true; start: boolean };
 
@@ -25,10 +31,7 @@ export function createEnqueue(deps: EnqueueDeps) {
     async record(event: NewEvent): Promise<Recorded> {
       const { inserted } = await deps.journal.events.record(event);
       log('info', inserted ? 'event.recorded' : 'event.duplicate', {
-        eventKey: event.eventKey,
-        eventType: event.eventType,
-        source: event.source,
-        userId: event.subject ?? null,
+        ...eventFields(event.eventKey, event),
         status: inserted ? event.status : undefined,
         via: event.arrivedVia ?? 'delivered',
         code: inserted ? event.reason?.code : undefined,
@@ -36,9 +39,7 @@ export function createEnqueue(deps: EnqueueDeps) {
       return inserted ? { inserted, start: event.status === 'received' } : { inserted };
     },
     /** Wakes the starter; `immediate` when someone is waiting (an operator, a cron), else batched. */
-    start(options: WakeOptions = {}): Promise<void> {
-      return deps.wake(options);
-    },
+    start: deps.wake,
     /** Records several events and starts the new ones at once (the sweeps). Returns the new ones. */
     async recordAndStart(events: readonly NewEvent[]): Promise<NewEvent[]> {
       const recorded: NewEvent[] = [];
@@ -61,13 +62,7 @@ export function createEnqueue(deps: EnqueueDeps) {
         }
         // It runs again: what it left to others is decided anew.
         await deps.journal.actions.uncoverStatement(key).run();
-        log('info', 'event.reopened', {
-          eventKey: key,
-          eventType: entry.eventType,
-          source: entry.source,
-          userId: entry.subject,
-          run: entry.replays,
-        });
+        log('info', 'event.reopened', { ...eventFields(key, entry), run: entry.replays });
         reopened.push(entry);
       }
       if (reopened.length > 0) await this.start({ immediate: true });

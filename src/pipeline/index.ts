@@ -11,7 +11,7 @@ export {
   settleBeforeStart,
   skippedResult,
 } from './claims';
-export { createEnqueue, type Enqueue, type Recorded, type WakeStarter } from './enqueue';
+export { createEnqueue, type Enqueue, eventFields, type Recorded, type WakeStarter } from './enqueue';
 export { type IngestOutcome, ingestLogtoDelivery, MAX_BODY_BYTES, readBody } from './ingest';
 export { claimsBeforeStart, type PlannedAutomation, planFor } from './plan';
 export {

@@ -27,13 +27,14 @@ export interface IngestInput {
   plan: (input: AutomationInput) => PlannedAutomation[];
 }
 
+/** An error answer (an undefined `reason` is left out of the JSON body). */
 export const reject = (
   status: IngestOutcome['status'],
   error: AnswerCode,
   reason?: string,
 ): IngestOutcome => ({
   status,
-  body: reason ? { error, reason } : { error },
+  body: { error, reason },
 });
 
 /** The raw body, read once under the size cap; a 413 outcome when it is larger (declared or actual). */

@@ -16,15 +16,13 @@ const RUN_RETENTION = { successRetention: '3 days', errorRetention: '30 days' } 
 /** `createBatch` takes at most 100 instances. */
 const BATCH_LIMIT = 100;
 
-const alreadyExists = (error: unknown) =>
-  error instanceof Error && /already.?exists|instance\.already_exists/i.test(error.message);
+const alreadyExists = (error: unknown) => error instanceof Error && /already.?exists/i.test(error.message);
 
-const DISPOSE = (Symbol as unknown as { dispose?: symbol }).dispose;
+/** `Symbol.dispose` (not in the ES2023 types). Were it missing, `stub[undefined]` is undefined: nothing is called. */
+const DISPOSE = (Symbol as unknown as { dispose: symbol }).dispose;
 
 /** Workflow instances are RPC stubs: let one go at once rather than whenever the garbage collector runs. */
-export const disposeStub = (stub: object) => {
-  if (DISPOSE) (stub as Record<symbol, (() => void) | undefined>)[DISPOSE]?.();
-};
+export const disposeStub = (stub: object) => (stub as Record<symbol, (() => void) | undefined>)[DISPOSE]?.();
 
 const disposeAll = (instances: readonly WorkflowInstance[]) => {
   for (const instance of instances) disposeStub(instance);

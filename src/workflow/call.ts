@@ -136,7 +136,7 @@ export function createCallContext(options: CallContextOptions) {
     async call<T>(name: string, fn: Parameters<AutomationContext['call']>[1], callOptions: CallOptions = {}) {
       const stepName = `${automation}: ${name}`;
       for (let attempt = 1, waits = 0; ; ) {
-        const label = waits === 0 ? `${stepName} #${attempt}` : `${stepName} #${attempt}.${waits}`;
+        const label = `${stepName} #${attempt}${waits === 0 ? '' : `.${waits}`}`;
         let outcome: Outcome<T>;
         try {
           outcome = (await step.do(

@@ -7,10 +7,10 @@ import {
   beginRun,
   coverWrites,
   type EventRunParams,
+  eventFields,
   finishRun,
   type LeftTo,
   type PlannedAutomation,
-  planFor,
 } from '../pipeline';
 import { inputOf } from '../sources';
 import { createCallContext } from './call';
@@ -95,10 +95,7 @@ export function createEventWorkflow(deps: ServiceDeps = {}) {
           // Logged inside the step: the run function itself is replayed when the engine resumes it.
           const { entry } = started;
           log(failure ? 'error' : 'info', failure ? 'event.failed' : 'event.done', {
-            eventKey,
-            eventType: entry.eventType,
-            source: entry.source,
-            userId: entry.subject,
+            ...eventFields(eventKey, entry),
             automation,
             code: failure?.code,
             attempt: entry.attempts,
@@ -160,13 +157,13 @@ async function start(
   pipeline: ReturnType<ReturnType<typeof createPipelineProvider>>,
   eventKey: string,
 ): Promise<StartOutcome> {
-  const { automations, dryRun, journal } = pipeline;
+  const { dryRun, journal } = pipeline;
   let planned: PlannedAutomation[] = [];
   let parsed: ReturnType<typeof inputOf> | undefined;
   const { entry, claims } = await beginRun(journal, eventKey, (read) => {
     parsed = inputOf(read);
     if (!parsed.ok) return undefined;
-    planned = planFor(automations, parsed.input, dryRun);
+    planned = pipeline.plan(parsed.input);
     return planned.flatMap((automation) => (automation.actionKey ? [automation.actionKey] : []));
   });
   if (!entry) return { state: 'skipped', reason: 'event not in the journal' };
@@ -193,13 +190,7 @@ async function start(
       doneBefore[name] = { skipped: true, reason: 'already done by this event' };
     else if (actionKey) left.push({ automation: name, actionKey, by: claim.by, status: claim.status });
   }
-  const fields = {
-    eventKey,
-    eventType: entry.eventType,
-    source: entry.source,
-    userId: entry.subject,
-    attempt: entry.attempts,
-  };
+  const fields = { ...eventFields(eventKey, entry), attempt: entry.attempts };
   if (plan.length === 0 && left.length > 0) {
     await journal.batch(coverWrites(journal, eventKey, left, ['running'], doneBefore));
     log('info', 'event.covered', { ...fields, by: left[0]?.by });
