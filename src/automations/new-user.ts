@@ -1,6 +1,12 @@
 import type { LogtoEvent } from '../events';
 import type { User } from '../logto-client';
-import type { AutomationInput, LogtoEventName } from './types';
+import {
+  type Automation,
+  type AutomationContext,
+  AutomationError,
+  type AutomationInput,
+  type LogtoEventName,
+} from './types';
 
 /** How a user came to exist, as far as the event or the user object tells. */
 export type UserOrigin = 'sign-up' | 'management-api';
@@ -22,7 +28,13 @@ export const isSignUp = (event: LogtoEvent): boolean =>
   event.event === 'PostRegister' ||
   (event.family === 'user' && event.event === 'User.Created' && event.interactionEvent === 'Register');
 
-const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
+/** A payload field that should be a non-empty string: the string, else undefined (missing, null, '' or not text). */
+export const stringField = (value: unknown) =>
+  typeof value === 'string' && value.length > 0 ? value : undefined;
+
+/** A payload field that should be an object: the object, else an empty one (so that its fields read undefined). */
+export const objectField = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 
 /**
  * The new user an input is about: a `PostRegister`, any `User.Created` (sign-up or Management API — Logto's own JIT
@@ -35,9 +47,9 @@ export function newUserOf(input: AutomationInput): NewUser | undefined {
       return {
         user: input.user,
         origin: input.signUp ? 'sign-up' : 'management-api',
-        applicationId: text(input.signUp?.applicationId),
+        applicationId: stringField(input.signUp?.applicationId),
       };
-    const applicationId = text(input.user.applicationId);
+    const applicationId = stringField(input.user.applicationId);
     // Logto records the application a user registered through; users created through the Management API have none.
     return { user: input.user, origin: applicationId ? 'sign-up' : 'management-api', applicationId };
   }
@@ -49,7 +61,7 @@ export function newUserOf(input: AutomationInput): NewUser | undefined {
     return {
       user: { ...(event.user as Partial<User>), id },
       origin: 'sign-up',
-      applicationId: text(event.application?.id) ?? text(event.user?.applicationId),
+      applicationId: stringField(event.application?.id) ?? stringField(event.user?.applicationId),
     };
   }
   if (event.family === 'user' && event.event === 'User.Created') {
@@ -58,8 +70,40 @@ export function newUserOf(input: AutomationInput): NewUser | undefined {
       user: event.data as NewUser['user'],
       origin: signUp ? 'sign-up' : 'management-api',
       applicationId:
-        text(event.applicationId) ?? text(event.application?.id) ?? text(event.data.applicationId),
+        stringField(event.applicationId) ??
+        stringField(event.application?.id) ??
+        stringField(event.data.applicationId),
     };
   }
   return undefined;
+}
+
+/**
+ * An automation for the new users `subject` picks out (from {@link newUserOf}), acting once per user: its action is
+ * `<name>:<userId>`. With `enforce`, a filter scan's pass is added (`:pass:<n>`): the action is claimed again in each
+ * pass, so an admin's removal since the last one is undone. `run` gets the user; a run whose input names no user ID
+ * fails with `no_subject`.
+ */
+export function newUserAutomation(
+  name: string,
+  subject: (input: AutomationInput) => NewUser | undefined,
+  run: (ctx: AutomationContext, user: NewUser) => Promise<unknown>,
+  enforce = false,
+): Automation {
+  return {
+    name,
+    logtoEvents: NEW_USER_EVENTS,
+    wants: (input) => subject(input) !== undefined,
+    actionKey: (input) => {
+      const user = subject(input);
+      if (!user) return undefined;
+      const pass = enforce && input.source === 'reconcile' ? input.pass : undefined;
+      return `${name}:${user.user.id}${pass === undefined ? '' : `:pass:${pass}`}`;
+    },
+    run: async (ctx) => {
+      const user = subject(ctx.input);
+      if (!user?.user.id) throw new AutomationError('no_subject', 'the event names no user');
+      return run(ctx, user);
+    },
+  };
 }

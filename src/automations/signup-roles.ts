@@ -1,6 +1,6 @@
 import type { LogtoClient } from '../logto-client';
-import { NEW_USER_EVENTS, newUserOf } from './new-user';
-import { type Automation, AutomationError } from './types';
+import { newUserAutomation, newUserOf } from './new-user';
+import { type Automation, AutomationError, type AutomationInput } from './types';
 
 export { isSignUp } from './new-user';
 
@@ -12,32 +12,21 @@ export { isSignUp } from './new-user';
 export function signupRoles(roleNames: string[]): Automation {
   // A new user who signed up: from a sign-up's events (`PostRegister`, or the `User.Created` a sign-up fires), or
   // found by the sweep when Logto's audit log says so (a stored applicationId is not enough).
-  const userOf = (input: Parameters<Automation['wants']>[0]) => {
+  const signedUp = (input: AutomationInput) => {
     const user = newUserOf(input);
     return user?.origin === 'sign-up' && (input.source !== 'reconcile' || input.signUp !== undefined)
-      ? user.user.id
+      ? user
       : undefined;
   };
-  return {
-    name: 'signup-roles',
-    logtoEvents: NEW_USER_EVENTS,
-    // A sign-up's events, or a user the sweep found signed up (Logto's audit log says so) whose roles are not done.
-    wants: (input) => userOf(input) !== undefined,
-    actionKey: (input) => {
-      const userId = userOf(input);
-      return userId ? `signup-roles:${userId}` : undefined;
-    },
-    async run(ctx) {
-      const userId = userOf(ctx.input);
-      if (!userId) throw new AutomationError('no_subject', 'the sign-up event names no user');
-      if (ctx.dryRun) return { userId, wouldAssign: roleNames };
-      // Role IDs come from the isolate's name cache, so resolving and assigning are one step (one API call warm).
-      return ctx.call(`assign sign-up roles to ${userId}`, async (logto) => ({
-        userId,
-        ...(await assignRolesByName(logto, userId, roleNames)),
-      }));
-    },
-  };
+  return newUserAutomation('signup-roles', signedUp, async (ctx, user) => {
+    const userId = user.user.id;
+    if (ctx.dryRun) return { userId, wouldAssign: roleNames };
+    // Role IDs come from the isolate's name cache, so resolving and assigning are one step (one API call warm).
+    return ctx.call(`assign sign-up roles to ${userId}`, async (logto) => ({
+      userId,
+      ...(await assignRolesByName(logto, userId, roleNames)),
+    }));
+  });
 }
 
 /** Role names → IDs through the client's cached lookup; a missing role fails the run (retrying cannot fix it). */

@@ -8,12 +8,8 @@ import type { LogtoClient, User } from '../logto-client';
  */
 export class AutomationError extends AppError {
   override readonly name = 'AutomationError';
-  constructor(
-    readonly errorCode: string,
-    message: string,
-    options: { retryable?: boolean } = {},
-  ) {
-    super(errorCode, message, { retryable: options.retryable === true });
+  constructor(code: string, message: string, options?: { retryable?: boolean }) {
+    super(code, message, options);
   }
 }
 

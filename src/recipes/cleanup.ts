@@ -15,21 +15,17 @@ export function cleanupUsers(): Automation {
     async run(ctx) {
       if (ctx.input.source !== 'cleanup') return { skipped: true };
       const { user, action } = ctx.input;
-      const dryRun = ctx.input.dryRun || ctx.dryRun;
-      if (dryRun) return { userId: user.id, wouldDo: action, createdAt: user.createdAt };
+      const userId = user.id;
+      if (ctx.input.dryRun || ctx.dryRun) return { userId, wouldDo: action, createdAt: user.createdAt };
       const current = await ctx.call('read user', async (logto) => {
-        const fresh = await logto.users.get(user.id);
+        const fresh = await logto.users.get(userId);
         return { lastSignInAt: fresh.lastSignInAt ?? null, isSuspended: fresh.isSuspended };
       });
-      if (current.lastSignInAt !== null)
-        return { userId: user.id, skipped: true, reason: 'signed in since the scan' };
-      if (action === 'suspend') {
-        if (!current.isSuspended)
-          await ctx.call('suspend', (logto) => logto.users.setSuspended(user.id, true));
-      } else {
-        await ctx.call('delete', (logto) => logto.users.delete(user.id));
-      }
-      return { userId: user.id, did: action };
+      if (current.lastSignInAt !== null) return { userId, skipped: true, reason: 'signed in since the scan' };
+      if (action === 'delete') await ctx.call('delete', (logto) => logto.users.delete(userId));
+      else if (!current.isSuspended)
+        await ctx.call('suspend', (logto) => logto.users.setSuspended(userId, true));
+      return { userId, did: action };
     },
   };
 }

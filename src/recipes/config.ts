@@ -58,8 +58,7 @@ const ruleWhen = v.pipe(
     test: v.optional(predicate),
   }),
   v.check(
-    ({ emailDomains, connectors, applications, test }) =>
-      [emailDomains, connectors, applications, test].some((value) => value !== undefined),
+    (when) => (when.emailDomains ?? when.connectors ?? when.applications ?? when.test) !== undefined,
     'give at least one condition (emailDomains, connectors, applications or test)',
   ),
 );

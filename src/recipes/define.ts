@@ -24,12 +24,15 @@ import { handlerViewOf } from '../sources';
 
 export type { LogtoEventName } from '../automations';
 
-/** Every Logto webhook event name, in Logto's order (logto-reference §1.1). */
-export const LOGTO_EVENT_NAMES: readonly LogtoEventName[] = [
-  ...INTERACTION_EVENTS,
-  ...DATA_EVENTS,
-  ...EXCEPTION_EVENTS,
-];
+/**
+ * Every Logto webhook event name, in Logto's order (logto-reference §1.1). Marked pure so that a bundle using neither
+ * {@link defineAutomation} nor `logtoEventsOf` (the deployed Worker) drops it: an array spread is not.
+ */
+export const LOGTO_EVENT_NAMES: readonly LogtoEventName[] = /* @__PURE__ */ [
+  INTERACTION_EVENTS,
+  DATA_EVENTS,
+  EXCEPTION_EVENTS,
+].flat();
 
 /**
  * What a handler subscribes to: a Logto event name (`PostRegister`, `User.Created`, …), `stripe:<type>`,

@@ -3,8 +3,10 @@ import {
   type Automation,
   AutomationError,
   assignRolesByName,
-  NEW_USER_EVENTS,
+  type NewUser,
+  newUserAutomation,
   newUserOf,
+  objectField,
   revokeRolesByName,
 } from '../automations';
 import { LogtoApiError } from '../logto-client';
@@ -41,34 +43,25 @@ export function github(options: GithubOptions): ImportedRecipe<'github'> {
   const parsed = recipeOptions('github', optionsSchema(), options);
   return { recipe: 'github', automations: [githubIdentityLinks(parsed), githubOrganizations(parsed)] };
 }
-type Json = Record<string, unknown>;
-const obj = (value: unknown): Json => (typeof value === 'object' && value !== null ? (value as Json) : {});
 
 /**
  * Remembers the GitHub user ID of every new user with a GitHub identity (D1 `links`), because Logto cannot search
  * users by identity. Runs on sign-ups, `User.Created` and the sweep; no Management API call.
  */
 export function githubIdentityLinks(options: Options): Automation {
-  const githubIdOf = (input: Parameters<Automation['wants']>[0]) => {
-    const user = newUserOf(input);
-    const identity = user?.user.identities?.[options.connector];
-    return user && identity?.userId ? { userId: user.user.id, githubId: String(identity.userId) } : undefined;
-  };
-  return {
-    name: 'github-identity-link',
-    logtoEvents: NEW_USER_EVENTS,
-    wants: (input) => githubIdOf(input) !== undefined,
-    actionKey: (input) => {
-      const found = githubIdOf(input);
-      return found && `github-identity-link:${found.userId}`;
+  const githubIdOf = (user: NewUser) => user.user.identities?.[options.connector]?.userId;
+  return newUserAutomation(
+    'github-identity-link',
+    (input) => {
+      const user = newUserOf(input);
+      return user && githubIdOf(user) ? user : undefined;
     },
-    async run(ctx) {
-      const found = githubIdOf(ctx.input);
-      if (!found) return { skipped: true };
+    async (ctx, user) => {
+      const found = { userId: user.user.id, githubId: String(githubIdOf(user)) };
       if (!ctx.dryRun) await ctx.call('link', () => ctx.links.save('github', found.githubId, found.userId));
       return found;
     },
-  };
+  );
 }
 
 /**
@@ -79,11 +72,11 @@ export function githubIdentityLinks(options: Options): Automation {
 export function githubOrganizations(options: Options): Automation {
   const mappingOf = (input: Parameters<Automation['wants']>[0]) => {
     if (input.source !== 'github' || input.event.name !== 'organization') return undefined;
-    const { payload } = input.event;
+    const { payload, delivery } = input.event;
     if (payload.action !== 'member_added' && payload.action !== 'member_removed') return undefined;
-    const login = obj(payload.organization).login;
+    const login = objectField(payload.organization).login;
     const mapping = typeof login === 'string' ? options.organizations[login] : undefined;
-    const member = obj(obj(payload.membership).user);
+    const member = objectField(objectField(payload.membership).user);
     return mapping && member.id !== undefined
       ? {
           mapping,
@@ -91,6 +84,7 @@ export function githubOrganizations(options: Options): Automation {
           added: payload.action === 'member_added',
           githubId: String(member.id),
           login: String(member.login ?? ''),
+          delivery,
         }
       : undefined;
   };
@@ -102,8 +96,10 @@ export function githubOrganizations(options: Options): Automation {
     // (a resent delivery is already a duplicate: its event key is the signed body).
     actionKey: (input) => {
       const found = mappingOf(input);
-      if (!found || input.source !== 'github') return undefined;
-      return `github:${found.org}:${found.githubId}:${found.added ? 'added' : 'removed'}:${input.event.delivery}`;
+      return (
+        found &&
+        `github:${found.org}:${found.githubId}:${found.added ? 'added' : 'removed'}:${found.delivery}`
+      );
     },
     async run(ctx) {
       const found = mappingOf(ctx.input);
@@ -119,40 +115,38 @@ export function githubOrganizations(options: Options): Automation {
         }
         return linked;
       });
-      const org = mapping.organizationId;
-      if (ctx.dryRun) return { userId, added, roles: mapping.roles, organizationId: org ?? null };
+      const { roles, organizationRoles } = mapping;
+      const organizationId = mapping.organizationId ?? null;
+      if (ctx.dryRun) return { userId, added, roles, organizationId };
       if (added) {
-        if (mapping.roles.length > 0) {
-          await ctx.call('grant roles', async (logto) => {
-            await assignRolesByName(logto, userId, mapping.roles);
-          });
-        }
-        if (org) {
-          await ctx.call('join organization', (logto) => logto.organizations.addUsers(org, [userId]));
-          if (mapping.organizationRoles.length > 0) {
+        if (roles.length > 0)
+          await ctx.call('grant roles', (logto) => assignRolesByName(logto, userId, roles));
+        if (organizationId) {
+          await ctx.call('join organization', (logto) =>
+            logto.organizations.addUsers(organizationId, [userId]),
+          );
+          if (organizationRoles.length > 0) {
             await ctx.call('assign organization roles', (logto) =>
-              logto.organizations.assignUserRoles(org, userId, {
-                organizationRoleNames: mapping.organizationRoles,
+              logto.organizations.assignUserRoles(organizationId, userId, {
+                organizationRoleNames: organizationRoles,
               }),
             );
           }
         }
-        return { userId, added, roles: mapping.roles, organizationId: org ?? null };
+        return { userId, added, roles, organizationId };
       }
-      const revoked = await ctx.call('revoke roles', (logto) =>
-        revokeRolesByName(logto, userId, mapping.roles),
-      );
-      if (org) {
+      const revoked = await ctx.call('revoke roles', (logto) => revokeRolesByName(logto, userId, roles));
+      if (organizationId) {
         await ctx.call('leave organization', async (logto) => {
           try {
-            await logto.organizations.removeUser(org, userId);
+            await logto.organizations.removeUser(organizationId, userId);
           } catch (error) {
             // 404: not a member (any more) — what we want.
             if (!(error instanceof LogtoApiError && error.status === 404)) throw error;
           }
         });
       }
-      return { userId, added, revokedCount: revoked, organizationId: org ?? null };
+      return { userId, added, revokedCount: revoked, organizationId };
     },
   };
 }

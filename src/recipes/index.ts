@@ -38,18 +38,18 @@ export function automationsFromConfig(
   env: Pick<PipelineConfig, 'signupRoleNames'>,
   now: () => number,
 ): Automation[] {
-  const options = { trustApiEmails: config.trustApiEmails };
-  const list: Automation[] = [];
-  if (env.signupRoleNames.length > 0) list.push(signupRoles(env.signupRoleNames));
-  if (config.personalOrganization) list.push(personalOrganization(config.personalOrganization));
-  for (const rule of config.rolesByRule) list.push(rolesByRule(rule, options));
-  for (const rule of config.organizationsByRule) list.push(organizationByRule(rule, options));
-  if (config.stamps) list.push(customDataStamps(config.stamps, now));
-  if (config.github) list.push(...config.github.automations);
-  if (config.stripe) list.push(...config.stripe.automations);
-  if (config.cleanup?.enabled) list.push(cleanupUsers());
-  list.push(...config.handlers);
-  return list;
+  return [
+    ...(env.signupRoleNames.length > 0 ? [signupRoles(env.signupRoleNames)] : []),
+    ...(config.personalOrganization ? [personalOrganization(config.personalOrganization)] : []),
+    // The rules read the configuration's `trustApiEmails`.
+    ...config.rolesByRule.map((rule) => rolesByRule(rule, config)),
+    ...config.organizationsByRule.map((rule) => organizationByRule(rule, config)),
+    ...(config.stamps ? [customDataStamps(config.stamps, now)] : []),
+    ...(config.github?.automations ?? []),
+    ...(config.stripe?.automations ?? []),
+    ...(config.cleanup?.enabled ? [cleanupUsers()] : []),
+    ...config.handlers,
+  ];
 }
 
 /**

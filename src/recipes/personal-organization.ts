@@ -1,4 +1,10 @@
-import { type Automation, AutomationError, NEW_USER_EVENTS, type NewUser, newUserOf } from '../automations';
+import {
+  type Automation,
+  type AutomationInput,
+  type NewUser,
+  newUserAutomation,
+  newUserOf,
+} from '../automations';
 import { LogtoApiError, type LogtoClient, type Organization } from '../logto-client';
 import type { AutomationConfig } from './config';
 
@@ -7,8 +13,11 @@ type Options = NonNullable<AutomationConfig['personalOrganization']>;
 /** customData key on the organization naming the user it was made for: how a retry finds an earlier attempt's. */
 export const OWNER_TAG = 'personalOrganizationOf';
 
-/** Fills a name template; undefined when a placeholder has no value for this user. */
-export function fillTemplate(template: string, user: NewUser['user']): string | undefined {
+/**
+ * The organization's name: the first template whose placeholders all have a value for this user (cut to 128
+ * characters), else `Workspace <userId>`.
+ */
+export function organizationNameFor(options: Pick<Options, 'name'>, user: NewUser['user']): string {
   const email = typeof user.primaryEmail === 'string' ? user.primaryEmail : '';
   const values: Record<string, string | null | undefined> = {
     name: user.name,
@@ -17,21 +26,15 @@ export function fillTemplate(template: string, user: NewUser['user']): string | 
     emailLocal: email.includes('@') ? email.slice(0, email.indexOf('@')) : '',
     userId: user.id,
   };
-  let missing = false;
-  const filled = template.replace(/\{(\w+)\}/g, (_, key: string) => {
-    const value = values[key];
-    const text = typeof value === 'string' ? value.trim() : '';
-    if (!text) missing = true;
-    return text;
-  });
-  return missing ? undefined : filled.slice(0, 128);
-}
-
-export function organizationNameFor(options: Pick<Options, 'name'>, user: NewUser['user']): string {
-  const templates = Array.isArray(options.name) ? options.name : [options.name];
-  for (const template of templates) {
-    const name = fillTemplate(template, user);
-    if (name) return name;
+  for (const template of [options.name].flat()) {
+    let missing = false;
+    const name = template.replace(/\{(\w+)\}/g, (_, key: string) => {
+      const value = values[key];
+      const text = typeof value === 'string' ? value.trim() : '';
+      if (!text) missing = true;
+      return text;
+    });
+    if (!missing) return name.slice(0, 128);
   }
   return `Workspace ${user.id}`;
 }
@@ -46,9 +49,7 @@ async function findTagged(logto: LogtoClient, name: string, userId: string): Pro
   const found: Organization[] = [];
   for await (const org of logto.organizations.list({ q: name }))
     if (org.name === name && ownerOf(org) === userId) found.push(org);
-  return found.sort(
-    (a, b) => Number(a.createdAt ?? 0) - Number(b.createdAt ?? 0) || a.id.localeCompare(b.id),
-  );
+  return found.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
 }
 
 /**
@@ -80,91 +81,68 @@ async function verifiedRecorded(
  * the user (custom-data merge) right after creation.
  */
 export function personalOrganization(options: Options): Automation {
-  const target = (input: Parameters<Automation['wants']>[0]) => {
+  const target = (input: AutomationInput) => {
     const user = newUserOf(input);
-    if (!user || (user.origin === 'management-api' && !options.includeApiUsers)) return undefined;
-    return user;
+    return user && (user.origin === 'sign-up' || options.includeApiUsers) ? user : undefined;
   };
-  return {
-    name: 'personal-organization',
-    logtoEvents: NEW_USER_EVENTS,
-    wants: (input) => target(input) !== undefined,
-    actionKey: (input) => {
-      const user = target(input);
-      return user && `personal-organization:${user.user.id}`;
-    },
-    async run(ctx) {
-      const newUser = target(ctx.input);
-      if (!newUser) throw new AutomationError('no_subject', 'the event names no user');
-      const userId = newUser.user.id;
-      let user = newUser.user;
-      // A replay, a takeover or the sweep may act on a stale snapshot: read the user again.
-      if (ctx.resumed || ctx.input.source === 'reconcile' || user.customData === undefined) {
-        user = await ctx.call('read user', (logto) => logto.users.get(userId));
-      }
-      const name = organizationNameFor(options, user);
-      const recorded = (user.customData as Record<string, unknown> | undefined)?.[options.customDataKey];
-      const roles = options.organizationRoles;
-      if (ctx.dryRun) {
-        return typeof recorded === 'string'
-          ? { userId, organizationId: recorded, wouldEnsureMembership: true, roles }
-          : { userId, wouldCreate: name, roles, recordIn: `customData.${options.customDataKey}` };
-      }
-      let organizationId: string | undefined;
-      if (typeof recorded === 'string') {
-        organizationId =
-          (await ctx.call('check recorded organization', (logto) =>
-            verifiedRecorded(logto, recorded, userId),
-          )) ?? undefined;
-        if (!organizationId)
-          ctx.log.warn(
-            `customData.${options.customDataKey} names an organization not made for this user; ignored`,
-          );
-      }
-      const created = organizationId === undefined;
-      let duplicates: string[] = [];
-      if (!organizationId) {
-        const org = await ctx.call(
-          'create organization',
-          async (logto, attempt) => {
-            if (attempt.uncertain) {
-              const [earlier, ...more] = await findTagged(logto, name, userId);
-              if (earlier) return { id: earlier.id, found: true, duplicates: more.map((extra) => extra.id) };
-            }
-            const made = await logto.organizations.create({
-              name,
-              description: options.description,
-              customData: { [OWNER_TAG]: userId },
-            });
-            return { id: made.id, found: false, duplicates: [] as string[] };
-          },
-          { effect: true },
-        );
-        organizationId = org.id;
-        duplicates = org.duplicates;
-        if (duplicates.length > 0)
-          ctx.log.error(
-            `more organizations are tagged for user ${userId}, not used: ${duplicates.join(', ')}`,
-          );
-        await ctx.call('record organization on user', (logto) =>
-          logto.users.mergeCustomData(userId, { [options.customDataKey]: org.id }),
-        );
-      }
-      const id = organizationId;
-      await ctx.call('add user to organization', (logto) => logto.organizations.addUsers(id, [userId]));
-      if (roles.length > 0) {
-        await ctx.call('assign organization roles', (logto) =>
-          logto.organizations.assignUserRoles(id, userId, { organizationRoleNames: roles }),
-        );
-      }
-      return {
-        userId,
-        organizationId: id,
-        name,
-        created,
-        roles,
-        ...(duplicates.length > 0 ? { duplicates } : {}),
-      };
-    },
-  };
+  return newUserAutomation('personal-organization', target, async (ctx, newUser) => {
+    const userId = newUser.user.id;
+    // A replay, a takeover or the sweep may act on a stale snapshot: read the user again.
+    const user =
+      ctx.resumed || ctx.input.source === 'reconcile' || newUser.user.customData === undefined
+        ? await ctx.call('read user', (logto) => logto.users.get(userId))
+        : newUser.user;
+    const key = options.customDataKey;
+    const name = organizationNameFor(options, user);
+    const recorded = (user.customData as Record<string, unknown> | undefined)?.[key];
+    const roles = options.organizationRoles;
+    if (ctx.dryRun) {
+      return typeof recorded === 'string'
+        ? { userId, organizationId: recorded, wouldEnsureMembership: true, roles }
+        : { userId, wouldCreate: name, roles, recordIn: `customData.${key}` };
+    }
+    let id: string | null = null;
+    if (typeof recorded === 'string') {
+      id = await ctx.call('check recorded organization', (logto) =>
+        verifiedRecorded(logto, recorded, userId),
+      );
+      if (!id) ctx.log.warn(`customData.${key} names an organization not made for this user; ignored`);
+    }
+    const created = !id;
+    let duplicates: string[] = [];
+    if (!id) {
+      ({ id, duplicates } = await ctx.call(
+        'create organization',
+        async (logto, attempt) => {
+          if (attempt.uncertain) {
+            const [earlier, ...more] = await findTagged(logto, name, userId);
+            if (earlier) return { id: earlier.id, found: true, duplicates: more.map((extra) => extra.id) };
+          }
+          const made = await logto.organizations.create({
+            name,
+            description: options.description,
+            customData: { [OWNER_TAG]: userId },
+          });
+          return { id: made.id, found: false, duplicates: [] };
+        },
+        { effect: true },
+      ));
+      if (duplicates.length > 0)
+        ctx.log.error(`more organizations are tagged for user ${userId}, not used: ${duplicates.join(', ')}`);
+      const made = id;
+      await ctx.call('record organization on user', (logto) =>
+        logto.users.mergeCustomData(userId, { [key]: made }),
+      );
+    }
+    const organizationId = id;
+    await ctx.call('add user to organization', (logto) =>
+      logto.organizations.addUsers(organizationId, [userId]),
+    );
+    if (roles.length > 0) {
+      await ctx.call('assign organization roles', (logto) =>
+        logto.organizations.assignUserRoles(organizationId, userId, { organizationRoleNames: roles }),
+      );
+    }
+    return { userId, organizationId, name, created, roles, ...(duplicates.length > 0 ? { duplicates } : {}) };
+  });
 }

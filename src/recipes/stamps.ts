@@ -1,4 +1,4 @@
-import { type Automation, AutomationError, NEW_USER_EVENTS, newUserOf } from '../automations';
+import { type Automation, newUserAutomation, newUserOf } from '../automations';
 import type { AutomationConfig } from './config';
 import { connectorsOf } from './rules';
 
@@ -11,32 +11,23 @@ type Options = NonNullable<AutomationConfig['stamps']>;
  * the action is done).
  */
 export function customDataStamps(options: Options, now: () => number): Automation {
-  return {
-    name: 'custom-data-stamps',
-    logtoEvents: NEW_USER_EVENTS,
-    wants: (input) => newUserOf(input) !== undefined,
-    actionKey: (input) => {
-      const user = newUserOf(input);
-      return user && `custom-data-stamps:${user.user.id}`;
-    },
-    async run(ctx) {
-      const user = newUserOf(ctx.input);
-      if (!user) throw new AutomationError('no_subject', 'the event names no user');
-      const stamp: Record<string, unknown> = {};
-      for (const field of options.fields) {
-        if (field === 'source') stamp.source = user.origin;
-        if (field === 'applicationId') stamp.applicationId = user.applicationId ?? null;
-        if (field === 'createdAt') stamp.createdAt = user.user.createdAt ?? null;
-        if (field === 'stampedAt') stamp.stampedAt = now();
-        if (field === 'connectors') stamp.connectors = connectorsOf(user);
-      }
-      Object.assign(stamp, options.extra?.(user) ?? {});
-      const userId = user.user.id;
-      if (ctx.dryRun) return { userId, wouldMerge: { [options.key]: stamp } };
-      await ctx.call('merge custom data', (logto) =>
-        logto.users.mergeCustomData(userId, { [options.key]: stamp }),
-      );
-      return { userId, merged: options.key };
-    },
-  };
+  return newUserAutomation('custom-data-stamps', newUserOf, async (ctx, user) => {
+    const builtIn = {
+      source: user.origin,
+      applicationId: user.applicationId ?? null,
+      createdAt: user.user.createdAt ?? null,
+      stampedAt: now(),
+      connectors: connectorsOf(user),
+    };
+    const stamp = {
+      ...Object.fromEntries(options.fields.map((field) => [field, builtIn[field]])),
+      ...options.extra?.(user),
+    };
+    const userId = user.user.id;
+    if (ctx.dryRun) return { userId, wouldMerge: { [options.key]: stamp } };
+    await ctx.call('merge custom data', (logto) =>
+      logto.users.mergeCustomData(userId, { [options.key]: stamp }),
+    );
+    return { userId, merged: options.key };
+  });
 }

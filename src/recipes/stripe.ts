@@ -4,8 +4,10 @@ import {
   type AutomationContext,
   AutomationError,
   assignRolesByName,
+  objectField,
   revokeRolesByName,
   type StripeEvent,
+  stringField,
 } from '../automations';
 import type { LogtoClient } from '../logto-client';
 import { record, strictObject } from '../validation';
@@ -48,11 +50,9 @@ export const STRIPE_EVENTS = [
 ] as const;
 
 type StripeObject = Record<string, unknown>;
-const str = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
-const obj = (value: unknown): StripeObject =>
-  typeof value === 'object' && value !== null ? (value as StripeObject) : {};
 /** `customer` is an ID, or an expanded object with one. */
-const customerOf = (object: StripeObject) => str(object.customer) ?? str(obj(object.customer).id);
+const customerOf = (object: StripeObject) =>
+  stringField(object.customer) ?? stringField(objectField(object.customer).id);
 
 /**
  * Finds the Logto user of a Stripe object: a metadata user ID (or a checkout's `client_reference_id`), then the
@@ -64,12 +64,14 @@ async function findUser(
   object: StripeObject,
   options: Options,
 ): Promise<string> {
-  const byMetadata = str(obj(object.metadata)[options.userIdMetadataKey]) ?? str(object.client_reference_id);
+  const byMetadata =
+    stringField(objectField(object.metadata)[options.userIdMetadataKey]) ??
+    stringField(object.client_reference_id);
   if (byMetadata) return (await logto.users.get(byMetadata)).id;
   const customer = customerOf(object);
   const linked = customer ? await ctx.links.find('stripe', customer) : undefined;
   if (linked) return linked;
-  const email = str(obj(object.customer_details).email) ?? str(object.customer_email);
+  const email = stringField(objectField(object.customer_details).email) ?? stringField(object.customer_email);
   if (email) {
     for await (const user of logto.users.search({
       fields: { primaryEmail: email },
@@ -117,55 +119,56 @@ export function stripeSubscriptions(options: Options): Automation {
         if (customerId) await ctx.links.save('stripe', customerId, id);
         return id;
       });
+      /** No later event for this user was applied (a dry run advances nothing: it only reads the watermark). */
+      const newest = async () => ((await ctx.watermark.current('stripe', userId)) ?? 0) <= event.created;
       // Stripe does not order deliveries. The order is kept in D1 (customData may be writable by the user).
-      const newest = ctx.dryRun
-        ? ((await ctx.call('order', () => ctx.watermark.current('stripe', userId))) ?? 0) <= event.created
-        : await ctx.call('order', () => ctx.watermark.advance('stripe', userId, event.created));
-      if (!newest) return { userId, skipped: true, reason: 'a newer Stripe event was applied already' };
+      const applies = await ctx.call('order', () =>
+        ctx.dryRun ? newest() : ctx.watermark.advance('stripe', userId, event.created),
+      );
+      if (!applies) return { userId, skipped: true, reason: 'a newer Stripe event was applied already' };
+      const key = options.customDataKey;
       const user = await ctx.call('read user', (logto) => logto.users.get(userId));
-      const stamp = obj(obj(user.customData)[options.customDataKey]);
+      const stamp = objectField(objectField(user.customData)[key]);
 
       if (event.type === 'checkout.session.completed') {
         const next = { ...stamp, customerId, updatedAt: event.created };
-        if (ctx.dryRun) return { userId, wouldMerge: { [options.customDataKey]: next } };
-        await ctx.call('stamp customer', (logto) =>
-          logto.users.mergeCustomData(userId, { [options.customDataKey]: next }),
-        );
+        if (ctx.dryRun) return { userId, wouldMerge: { [key]: next } };
+        await ctx.call('stamp customer', (logto) => logto.users.mergeCustomData(userId, { [key]: next }));
         return { userId, customerId };
       }
-      const items = (obj(object.items).data as unknown[] | undefined) ?? [];
-      const priceIds = items.map((item) => str(obj(obj(item).price).id)).filter((id): id is string => !!id);
-      const status = str(object.status) ?? 'unknown';
+      const items = (objectField(object.items).data as unknown[] | undefined) ?? [];
+      const priceIds = items
+        .map((item) => stringField(objectField(objectField(item).price).id))
+        .filter((id): id is string => !!id);
+      const status = stringField(object.status) ?? 'unknown';
       const active =
         event.type !== 'customer.subscription.deleted' && options.activeStatuses.includes(status);
-      const granted = active ? priceIds.flatMap((id) => options.prices[id]?.roles ?? []) : [];
-      const grant = [...new Set(granted)];
+      // The subscription's configured prices grant their roles while it is active; the first one names the plan.
+      const prices = active ? priceIds.map((id) => options.prices[id]) : [];
+      const grant = [...new Set(prices.flatMap((price) => price?.roles ?? []))];
       const revoke = allRoles.filter((role) => !grant.includes(role));
-      const plan = active ? (priceIds.map((id) => options.prices[id]?.plan).find(Boolean) ?? null) : null;
-      const next = { customerId, subscriptionId: str(object.id), plan, status, updatedAt: event.created };
+      const plan = prices.find((price) => price?.plan)?.plan ?? null;
+      const next = {
+        customerId,
+        subscriptionId: stringField(object.id),
+        plan,
+        status,
+        updatedAt: event.created,
+      };
       if (ctx.dryRun)
         return {
           userId,
           wouldGrant: grant,
           wouldRevoke: revoke,
-          wouldMerge: { [options.customDataKey]: next },
+          wouldMerge: { [key]: next },
         };
 
       // A newer event for this user may have taken the watermark while this one read: it then applies, not this.
-      const still = await ctx.call(
-        'still newest',
-        async () => ((await ctx.watermark.current('stripe', userId)) ?? 0) <= event.created,
-      );
+      const still = await ctx.call('still newest', newest);
       if (!still) return { userId, skipped: true, reason: 'a newer Stripe event arrived while this one ran' };
-      if (grant.length > 0) {
-        await ctx.call('grant roles', async (logto) => {
-          await assignRolesByName(logto, userId, grant);
-        });
-      }
+      if (grant.length > 0) await ctx.call('grant roles', (logto) => assignRolesByName(logto, userId, grant));
       const removed = await ctx.call('revoke roles', (logto) => revokeRolesByName(logto, userId, revoke));
-      await ctx.call('stamp plan', (logto) =>
-        logto.users.mergeCustomData(userId, { [options.customDataKey]: next }),
-      );
+      await ctx.call('stamp plan', (logto) => logto.users.mergeCustomData(userId, { [key]: next }));
       return { userId, plan, status, granted: grant, revokedCount: removed };
     },
   };
