@@ -81,8 +81,9 @@ export function newUserOf(input: AutomationInput): NewUser | undefined {
 /**
  * An automation for the new users `subject` picks out (from {@link newUserOf}), acting once per user: its action is
  * `<name>:<userId>`. With `enforce`, a filter scan's pass is added (`:pass:<n>`): the action is claimed again in each
- * pass, so an admin's removal since the last one is undone. `run` gets the user; a run whose input names no user ID
- * fails with `no_subject`.
+ * pass, so an admin's removal since the last one is undone. `run` gets the user; a run whose input names no user
+ * `subject` accepts (e.g. a rule narrowed by a deploy between the run's start and this step) fails with `no_subject`
+ * and changes nothing.
  */
 export function newUserAutomation(
   name: string,
@@ -102,7 +103,8 @@ export function newUserAutomation(
     },
     run: async (ctx) => {
       const user = subject(ctx.input);
-      if (!user?.user.id) throw new AutomationError('no_subject', 'the event names no user');
+      if (!user?.user.id)
+        throw new AutomationError('no_subject', 'the event names no user this automation acts on');
       return run(ctx, user);
     },
   };

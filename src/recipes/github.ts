@@ -75,7 +75,10 @@ export function githubOrganizations(options: Options): Automation {
     const { payload, delivery } = input.event;
     if (payload.action !== 'member_added' && payload.action !== 'member_removed') return undefined;
     const login = objectField(payload.organization).login;
-    const mapping = typeof login === 'string' ? options.organizations[login] : undefined;
+    const mapping =
+      typeof login === 'string' && Object.hasOwn(options.organizations, login)
+        ? options.organizations[login]
+        : undefined;
     const member = objectField(objectField(payload.membership).user);
     return mapping && member.id !== undefined
       ? {

@@ -122,9 +122,11 @@ export function stripeSubscriptions(options: Options): Automation {
       /** No later event for this user was applied (a dry run advances nothing: it only reads the watermark). */
       const newest = async () => ((await ctx.watermark.current('stripe', userId)) ?? 0) <= event.created;
       // Stripe does not order deliveries. The order is kept in D1 (customData may be writable by the user).
-      const applies = await ctx.call('order', () =>
-        ctx.dryRun ? newest() : ctx.watermark.advance('stripe', userId, event.created),
-      );
+      // The `order` step keeps the value it has always stored (a dry run's watermark, a run's verdict): a run in
+      // flight across a deploy reads its stored step back.
+      const applies = ctx.dryRun
+        ? ((await ctx.call('order', () => ctx.watermark.current('stripe', userId))) ?? 0) <= event.created
+        : await ctx.call('order', () => ctx.watermark.advance('stripe', userId, event.created));
       if (!applies) return { userId, skipped: true, reason: 'a newer Stripe event was applied already' };
       const key = options.customDataKey;
       const user = await ctx.call('read user', (logto) => logto.users.get(userId));
@@ -144,7 +146,9 @@ export function stripeSubscriptions(options: Options): Automation {
       const active =
         event.type !== 'customer.subscription.deleted' && options.activeStatuses.includes(status);
       // The subscription's configured prices grant their roles while it is active; the first one names the plan.
-      const prices = active ? priceIds.map((id) => options.prices[id]) : [];
+      const prices = active
+        ? priceIds.map((id) => (Object.hasOwn(options.prices, id) ? options.prices[id] : undefined))
+        : [];
       const grant = [...new Set(prices.flatMap((price) => price?.roles ?? []))];
       const revoke = allRoles.filter((role) => !grant.includes(role));
       const plan = prices.find((price) => price?.plan)?.plan ?? null;
