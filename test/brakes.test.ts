@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:workers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_EMULATOR_APP } from '../emulator';
 import { OWNER_TAG } from '../src/recipes/personal-organization';
 import { overLimit } from '../src/sweep';
-import { emulatorToken } from './helpers';
+import { captureLogs, emulatorToken } from './helpers';
 import { callWorker, runCron, setupPipeline, useRecipes } from './pipeline';
 import { testRuntime } from './worker-entry';
 
@@ -146,9 +146,14 @@ describe('brakes on the reconciliation sweep', () => {
     const held = (await admin('/batches?status=held')).body.batches as { batchId: string }[];
     expect(held).toHaveLength(1);
     const id = encodeURIComponent(held[0]?.batchId ?? '');
+    const logs = captureLogs();
     expect((await admin(`/batches/${id}/discard`, { method: 'POST' })).body).toMatchObject({
       batch: { status: 'discarded', decidedBy: OPS.id },
     });
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({ msg: 'batch.discarded', by: OPS.id, via: 'admin', count: 6 }),
+    );
+    vi.restoreAllMocks();
     expect((await admin(`/batches/${id}/approve`, { method: 'POST' })).status).toBe(409);
     await runCron('* * * * *');
     await pipeline.drain();

@@ -218,6 +218,15 @@ describe('console pages', () => {
 
     const failed = await b.go('http://worker.test/console?status=failed');
     for (const user of users) expect(failed.html).toContain(user.id);
+    // A hand-edited field that does not parse is dropped alone: the other filters still hold.
+    const all = await b.go(`http://worker.test/console?q=${users[1]?.id}`);
+    expect(all.html).toContain('>User.Created</a>');
+    const edited = await b.go(
+      `http://worker.test/console?type=PostRegister&q=${users[1]?.id}&since=yesterday`,
+    );
+    expect(edited.html).toContain('Filters ignored: since/until must be ISO times or epoch ms.');
+    expect(edited.html).toContain('>PostRegister</a>');
+    expect(edited.html).not.toContain('>User.Created</a>');
     const byEmail = await b.go('http://worker.test/console?q=console1%40example.test');
     expect(byEmail.html).toContain(users[1]?.id);
     expect(byEmail.html).not.toContain(users[0]?.id);

@@ -185,9 +185,17 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const { status, type, source, since, until } = query;
     const filters: EventFilters = { status, type, source, q: query.q?.trim(), since, until };
     const { journal } = deps.pipelines(c.env);
-    const parsed = eventFilterOf({ ...filters, limit: '50', cursor: query.cursor });
-    let notice = 'invalid' in parsed ? `Filters ignored: ${parsed.invalid}.` : undefined;
-    const filter: ListFilter = 'invalid' in parsed ? { limit: 50 } : parsed;
+    // A hand-edited field that does not parse is dropped alone (the others, the cursor and the next link stay).
+    const ignored: string[] = [];
+    for (const field of ['status', 'since', 'until'] as const) {
+      const alone = eventFilterOf({ [field]: filters[field] });
+      if ('invalid' in alone) {
+        ignored.push(alone.invalid);
+        filters[field] = undefined;
+      }
+    }
+    let notice = ignored.length > 0 ? `Filters ignored: ${[...new Set(ignored)].join('; ')}.` : undefined;
+    const filter = eventFilterOf({ ...filters, limit: '50', cursor: query.cursor }) as ListFilter;
     if (filters.q) {
       if (/^[0-9a-f]{64}$/.test(filters.q) && (await journal.events.get(filters.q)))
         return c.redirect(`/console/events/${filters.q}`, 302);
@@ -298,7 +306,8 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     const form = await formOf(c);
     const { pipeline, type, code, keys } = await failureGroup(c, (name) => form.get(name));
     const entries = keys.map((eventKey) => ({ eventKey, eventType: type, subject: null, status: 'failed' }));
-    const outcome = await bulkReplay(pipeline, deps.services(c.env), entries, deps.now());
+    // The whole group the confirmation page counted (the brakes hold it first when it is over their limits).
+    const outcome = await bulkReplay(pipeline, deps.services(c.env), entries, deps.now(), entries.length);
     log('info', 'console.replay_group', {
       by: c.get('operator').userId,
       eventType: type,
@@ -328,7 +337,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   app.post('/batches/:id/:decision{approve|discard}', async (c) => {
     const id = c.req.param('id');
     const decision = c.req.param('decision') as 'approve' | 'discard';
-    await decideBatch(deps.pipelines(c.env), id, decision, c.get('operator').userId);
+    await decideBatch(deps.pipelines(c.env), id, decision, c.get('operator').userId, 'console');
     return c.redirect(`/console/batches/${encodeURIComponent(id)}`, 303);
   });
 

@@ -212,6 +212,7 @@ export function createAdminRoutes(deps: AdminDeps) {
       c.req.param('id'),
       decision,
       c.get('adminApp'),
+      'admin',
     );
     if (!batch) return c.json({ error: 'not_found' }, 404);
     if (!changed) return c.json({ error: 'not_held', reason: `batch is ${batch.status}` }, 409);

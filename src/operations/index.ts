@@ -83,13 +83,15 @@ export async function replayVerdict(pipeline: Pipeline, services: Services, coun
 
 /**
  * An operator's bulk replay: held as a batch (for approval; its ID `replay:<now>:<random>`) over the brakes' limits,
- * otherwise the first {@link MAX_BULK_REPLAY} replayed now. `remaining`: more are left for another call.
+ * otherwise the first `limit` (default {@link MAX_BULK_REPLAY}) replayed now. `remaining`: more are left for
+ * another call.
  */
 export async function bulkReplay(
   pipeline: Pipeline,
   services: Services,
   entries: readonly ReplayEntry[],
   now: number,
+  limit = MAX_BULK_REPLAY,
 ) {
   const batchId = `replay:${now}:${crypto.randomUUID().slice(0, 8)}`;
   const { tenantUsers } = await replayVerdict(pipeline, services, entries.length);
@@ -99,8 +101,8 @@ export async function bulkReplay(
     return { held };
   }
   const keys = entries.map((entry) => entry.eventKey);
-  const result = await replayKeys(pipeline, keys.slice(0, MAX_BULK_REPLAY));
-  return { ...result, remaining: keys.length > MAX_BULK_REPLAY };
+  const result = await replayKeys(pipeline, keys.slice(0, limit));
+  return { ...result, remaining: keys.length > limit };
 }
 
 /**
@@ -112,6 +114,7 @@ export async function decideBatch(
   batchId: string,
   decision: 'approve' | 'discard',
   by: string,
+  via: 'admin' | 'console',
 ): Promise<{ batch?: HeldBatch; changed: boolean; released: number; remaining: boolean }> {
   const { batches } = pipeline.journal;
   const changed = await batches.transition(
@@ -123,7 +126,12 @@ export async function decideBatch(
   let batch = await batches.get(batchId);
   let release = { released: 0, remaining: false };
   if (changed && batch) {
-    log('info', `batch.${decision}d`, { batchId, by, count: batch.itemCount });
+    log('info', decision === 'approve' ? 'batch.approved' : 'batch.discarded', {
+      batchId,
+      by,
+      via,
+      count: batch.itemCount,
+    });
     if (decision === 'approve') {
       release = await releaseBatch(pipeline, batch);
       batch = await batches.get(batchId);
