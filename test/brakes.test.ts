@@ -234,24 +234,27 @@ describe('brakes on bulk replay: the share of the tenant', () => {
   });
 });
 
+/** `npm run ops` against the Worker under test, as the operator OPS, printing into `lines`. */
+const cliIo = async (lines: string[]) => ({
+  env: {
+    AUTOMATIONS_URL: 'http://worker.test',
+    ADMIN_TOKEN: await emulatorToken(pipeline.emulator, OPS, ADMIN_RESOURCE),
+  },
+  fetch: ((input, init) => callWorker(input, init, adminEnv)) as typeof fetch,
+  print: (line: string) => lines.push(line),
+});
+
 describe('brakes from the CLI (npm run ops)', () => {
   it('failed --dry-run counts, failed holds, batches/batch show the preview, approve acts', async () => {
     recipes({ maxUsers: 2, maxShare: null });
     const { runOpsCli } = await import('../scripts/ops-cli');
-    const { emulator, journal } = pipeline;
+    const { journal } = pipeline;
     const users = await failingSignUps('cli', 3);
     const failed = (await journal.events.list({ status: 'failed', limit: 100 })).entries.length;
     expect(failed).toBeGreaterThanOrEqual(3);
 
     const lines: string[] = [];
-    const io = {
-      env: {
-        AUTOMATIONS_URL: 'http://worker.test',
-        ADMIN_TOKEN: await emulatorToken(emulator, OPS, ADMIN_RESOURCE),
-      },
-      fetch: ((input, init) => callWorker(input, init, adminEnv)) as typeof fetch,
-      print: (line: string) => lines.push(line),
-    };
+    const io = await cliIo(lines);
     expect(await runOpsCli(['failed', '--dry-run', '--since', '0'], io)).toBe(0);
     expect(lines.at(-1)).toBe(
       `${failed} failed event(s) would be replayed (more than maxUsers 2: held for approval)`,
@@ -274,17 +277,11 @@ describe('brakes from the CLI (npm run ops)', () => {
   it('failed shows a progress bar over the counted total; list filters by user and arrival', async () => {
     recipes({ maxUsers: 50, maxShare: null });
     const { runOpsCli } = await import('../scripts/ops-cli');
-    const { emulator } = pipeline;
     const users = await failingSignUps('bar', 2);
     const lines: string[] = [];
     const bars: { label: string; total: number; updates: number[]; stopped: boolean }[] = [];
     const io = {
-      env: {
-        AUTOMATIONS_URL: 'http://worker.test',
-        ADMIN_TOKEN: await emulatorToken(emulator, OPS, ADMIN_RESOURCE),
-      },
-      fetch: ((input, init) => callWorker(input, init, adminEnv)) as typeof fetch,
-      print: (line: string) => lines.push(line),
+      ...(await cliIo(lines)),
       progress: (label: string, total: number) => {
         const bar = { label, total, updates: [] as number[], stopped: false };
         bars.push(bar);

@@ -44,6 +44,13 @@ export const text = (env: object, name: string): string => {
   return typeof value === 'string' ? value.trim() : '';
 };
 
+/** A comma list's items, trimmed, the empty ones dropped. */
+export const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 /** Thrown by {@link check}; {@link configResult} turns it into a {@link ConfigFailure}. */
 class Invalid {
   constructor(

@@ -1,4 +1,4 @@
-import { type ConfigFailure, check, configResult, integer, required, text } from '.';
+import { type ConfigFailure, check, configResult, integer, list, required, text } from '.';
 
 /**
  * Configuration of the webhook pipeline (ingress, automations, admin API), validated separately from the Logto
@@ -29,12 +29,6 @@ export interface PipelineConfig {
 export type PipelineConfigResult = { ok: true; config: PipelineConfig } | ConfigFailure;
 
 const MAX_FUTURE_MS = 5 * 60_000;
-
-const list = (raw: string) =>
-  raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 
 /** ADMIN_API_RESOURCE and ADMIN_APP_IDS, checked (a parse step of {@link configResult}). */
 function adminSettings(env: object): PipelineConfig['admin'] {

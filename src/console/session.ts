@@ -1,5 +1,6 @@
 import { type LogtoIssuer, verifyLogtoJwt } from '../admin';
 import { sha256Hex } from '../hash';
+import { basicAuth } from '../kv-token-cache';
 import type { ConsoleSettings } from './settings';
 
 /** A signed-in operator. */
@@ -73,8 +74,7 @@ export async function redeemCode(
     code_verifier: input.verifier,
   });
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (settings.clientSecret)
-    headers.authorization = `Basic ${btoa(`${encodeURIComponent(settings.clientId)}:${encodeURIComponent(settings.clientSecret)}`)}`;
+  if (settings.clientSecret) headers.authorization = basicAuth(settings.clientId, settings.clientSecret);
   else form.set('client_id', settings.clientId);
   let body: { id_token?: unknown; error?: unknown };
   try {

@@ -1,4 +1,4 @@
-import { text } from '../config';
+import { list, text } from '../config';
 
 /** The console's settings, from the Worker's variables. */
 export interface ConsoleSettings {
@@ -11,12 +11,6 @@ export interface ConsoleSettings {
   /** CONSOLE_ROLE_NAMES: Logto user roles whose holders are allowed in. */
   roleNames: string[];
 }
-
-const list = (raw: string) =>
-  raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 
 /**
  * The console is on when CONSOLE_CLIENT_ID is set; it then needs someone to let in (CONSOLE_USER_IDS or

@@ -20,4 +20,5 @@ export {
   type TokenCacheStats,
   type TokenOrigin,
 } from './token-cache';
+export { basicAuth } from './token-endpoint';
 export { createTokenVerifier, type TokenVerdict } from './verify-token';

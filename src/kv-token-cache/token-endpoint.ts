@@ -28,7 +28,7 @@ export interface TokenResponse {
 const MAX_DESCRIPTION_CHARS = 200;
 
 /** RFC 6749 §2.3.1: client id and secret are form-encoded before Basic; oidc-provider URL-decodes them. */
-function basicAuth(appId: string, appSecret: string): string {
+export function basicAuth(appId: string, appSecret: string): string {
   return `Basic ${btoa(`${encodeURIComponent(appId)}:${encodeURIComponent(appSecret)}`)}`;
 }
 

@@ -172,19 +172,3 @@ export async function holdReplay(
   );
   return { batchId, count: keys.length, reason };
 }
-
-/**
- * An operator's bulk replay: held as a batch over the limits, otherwise re-opened now (through the enqueue path).
- */
-export async function replayOrHold(
-  deps: BrakeDeps,
-  entries: readonly { eventKey: string; eventType: string; subject: string | null; status: string }[],
-  brakes: BrakeSettings,
-  batchId: string,
-  tenantUsers: number | null = null,
-): Promise<{ held: HeldReport } | { held?: undefined; replayed: string[]; skipped: string[] }> {
-  const held = await holdReplay(deps, entries, brakes, batchId, tenantUsers);
-  if (held) return { held };
-  const { reopened, skipped } = await deps.enqueue.reopen(entries.map((entry) => entry.eventKey));
-  return { replayed: reopened.map((entry) => entry.eventKey), skipped };
-}

@@ -260,7 +260,6 @@ export {
   overLimit,
   RELEASE_CHUNK,
   releaseBatch,
-  replayOrHold,
   settleCollected,
   tenantSizeFor,
 } from './brakes';
